@@ -6,6 +6,7 @@ import os
 import platform
 import sys
 import warnings
+from pathlib import Path
 from typing import Any
 
 from .display import Table
@@ -61,7 +62,7 @@ def report() -> Table:
         {"item": "torch threads", "value": torch.get_num_threads()},
         {"item": "CPU cores", "value": os.cpu_count()},
         {"item": "model source (COURSE_MODELS)", "value": mode()},
-        {"item": "kit cache (COURSE_CACHE)", "value": str(cache_dir())},
+        {"item": "kit cache (COURSE_CACHE)", "value": str(cache_dir()).replace(str(Path.home()), "~", 1)},
         {"item": "running in", "value": where()},
     ]
     return Table(rows, title="Environment")

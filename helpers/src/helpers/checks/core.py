@@ -13,24 +13,40 @@ class Hint(Exception):
     """Raised inside a check to print a hint instead of a pass line."""
 
 
-def exercise(check: Callable[..., str]) -> Callable[..., bool]:
+class CheckResult:
+    """What a check returns: truthy on a pass. It displays nothing in a notebook (the printed line says it all)."""
+
+    def __init__(self, passed: bool) -> None:
+        self.passed = passed
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return f"CheckResult(passed={self.passed})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
+def exercise(check: Callable[..., str]) -> Callable[..., CheckResult]:
     """Turn a check that returns a pass message (or raises :class:`Hint`) into one that prints a single line.
 
-    The wrapped check returns True on a pass and False otherwise, so it can be used in code too.
+    The wrapped check returns a :class:`CheckResult`, truthy on a pass, so it can be used in code too.
     """
 
     @functools.wraps(check)
-    def run(*args: Any, **kwargs: Any) -> bool:
+    def run(*args: Any, **kwargs: Any) -> CheckResult:
         try:
             message = check(*args, **kwargs)
         except Hint as h:
             print(f"{HINT} {h}")
-            return False
+            return CheckResult(False)
         except Exception as exc:  # a check must never show a traceback
             print(f"{HINT} checking your answer raised {type(exc).__name__}: {exc}. Look at its type and shape.")
-            return False
+            return CheckResult(False)
         print(f"{PASS} {message}")
-        return True
+        return CheckResult(True)
 
     return run
 
