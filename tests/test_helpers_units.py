@@ -105,3 +105,14 @@ def test_run_cli_prints_one_line(capsys):
         run_cli(main)
     assert exit_info.value.code == 1
     assert capsys.readouterr().err == "error: do this instead.\n"
+
+
+def test_course_errors_show_as_one_line_in_a_kernel():
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [code("from helpers import setup\nsetup()"), code("from helpers.models import checkpoint\ncheckpoint('gpt5')")]
+    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
+    outputs = nb.cells[1].outputs
+    assert [o["output_type"] for o in outputs] == ["stream"]
+    assert outputs[0]["text"].startswith("❌ Unknown model 'gpt5'") and outputs[0]["text"].count("\n") == 1
