@@ -1,9 +1,14 @@
 # "Transformers, under the hood": every target sets up what it needs first.
-#   make lab     start JupyterLab on the course (127.0.0.1, with a token)
-#   make test    unit tests + every notebook executed and compared by nbval, offline
-#   make setup   venv + pinned deps + helpers (editable); redone only when requirements change
-#   make models  build the offline model kit into $(COURSE_CACHE)
-#   make bench   speed and memory benchmark -> build/bench.json
+#   make lab          JupyterLab on your own copies of the notebooks in workspace/ (127.0.0.1, with a token)
+#   make workspace    copy into workspace/ the notebooks you don't have yet; never overwrites one you have
+#   make reset NB=3   keep your copy of notebook 03 as a dated backup (workspace/backups/), restore the course's
+#   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
+#   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
+#   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
+#                     parameters as papermill's, e.g. make course PARAMS="-p seed 1"
+#   make setup        venv + pinned deps + helpers (editable); redone only when requirements change
+#   make models       build the offline model kit into $(COURSE_CACHE)
+#   make bench        speed and memory benchmark -> build/bench.json
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -11,13 +16,20 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-setup
 export COURSE_CACHE ?= $(HOME)/.cache/transformers-course
+COURSE_NOTEBOOKS ?= notebooks
+WORKSPACE ?= workspace
+PARAMS ?=
 
-# Offline, quiet and reproducible: what tests and benchmarks run under.
-TEST_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURSE_THREADS=2 OMP_NUM_THREADS=2 \
+# Offline, quiet and reproducible: what tests, benchmarks and the course build run under.
+OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURSE_THREADS=2 OMP_NUM_THREADS=2 \
 	MKL_NUM_THREADS=2 TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false \
-	MPLBACKEND=Agg PYDEVD_DISABLE_FILE_VALIDATION=1
+	PYDEVD_DISABLE_FILE_VALIDATION=1
+# MPLBACKEND=Agg reaches nbval's kernels too, where it stops plt.show() from displaying anything: nbval must run
+# the notebooks under the same backend as the one they were executed with (helpers.notebooks execute). The browser
+# test and `make course` always use the inline backend (plots as images).
+TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=Agg
 
-.PHONY: setup models test lab bench
+.PHONY: setup models test lab bench workspace reset course lint
 
 setup: $(STAMP)
 
@@ -31,11 +43,25 @@ models: setup
 	$(PY) -m helpers.kit
 
 test: models
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider tests notebooks --nbval \
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -rs tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
-lab: models
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --notebook-dir=notebooks
+workspace: setup
+	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync
+
+reset: setup
+	@test -n "$(NB)" || { echo "usage: make reset NB=<notebook number>, e.g. make reset NB=3" >&2; exit 2; }
+	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) reset "$(NB)"
+
+lab: models workspace
+	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(WORKSPACE)
+
+course: models
+	$(OFFLINE_ENV) $(PY) -m helpers.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)
+
+lint: setup
+	$(PY) -m ruff check helpers tests $(COURSE_NOTEBOOKS)
+	$(PY) -m helpers.notebooks check $(COURSE_NOTEBOOKS)/[0-9][0-9]_*.ipynb
 
 bench: models
 	$(TEST_ENV) $(PY) -m helpers.bench

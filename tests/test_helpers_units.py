@@ -111,7 +111,8 @@ def test_course_errors_show_as_one_line_in_a_kernel():
     from nbclient import NotebookClient
 
     nb = nbformat.v4.new_notebook()
-    nb.cells = [code("from helpers import setup\nsetup()"), code("from helpers.models import checkpoint\ncheckpoint('gpt5')")]
+    nb.cells = [code("from helpers import setup\nsetup()"),
+                code("from helpers.models import checkpoint\ncheckpoint('gpt5')")]
     NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
     outputs = nb.cells[1].outputs
     assert [o["output_type"] for o in outputs] == ["stream"]

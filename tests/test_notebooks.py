@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.launch import COLAB_TAG, LAUNCH_TAG, badges, colab_cell
+from helpers.launch import COLAB_TAG, LAUNCH_TAG, expected_cells
 from helpers.notebooks import problems
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
@@ -35,7 +35,10 @@ def test_launch_row_and_colab_cell_are_current(path: Path):
     nb = nbformat.read(path, as_version=4)
     launch = [c for c in nb.cells if LAUNCH_TAG in c.metadata.get("tags", [])]
     colab = [c for c in nb.cells if COLAB_TAG in c.metadata.get("tags", [])]
-    assert len(launch) == 1 and launch[0].source == badges(path.name), "launch row out of date: python -m helpers.launch"
-    assert len(colab) == 1 and colab[0].source == colab_cell(), "Colab cell out of date: python -m helpers.launch"
+    row, setup = expected_cells(path)
+    fix = "run `python -m helpers.launch` (rewrites only that cell; no need to execute the notebook again)"
+    assert len(launch) == 1 and launch[0].source == row, f"launch row out of date: {fix}"
+    assert len(colab) == 1 and colab[0].source == setup, f"Colab cell out of date: {fix}"
+    assert colab[0].metadata.get("jupyter", {}).get("source_hidden"), f"Colab cell not collapsed: {fix}"
     first_code = next(c for c in nb.cells if c.cell_type == "code")
     assert first_code is colab[0], "the Colab set-up cell must be the first code cell"

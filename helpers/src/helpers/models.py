@@ -96,7 +96,8 @@ def cache_dir() -> Path:
 
 def _check_name(name: Any) -> ModelInfo:
     if not isinstance(name, str):
-        raise KitError(f"checkpoint() takes a model name as a string, one of {', '.join(MODELS)}; got {type(name).__name__}.")
+        raise KitError(f"checkpoint() takes a model name as a string, one of {', '.join(MODELS)}; "
+                       f"got {type(name).__name__}.")
     if name not in MODELS:
         raise KitError(f"Unknown model {name!r}: the course kit has {', '.join(MODELS)}.")
     return MODELS[name]
@@ -163,7 +164,7 @@ def checkpoint(name: str) -> str:
 
 
 def manifest() -> dict[str, dict[str, Any]]:
-    """Provenance of every built kit entry: package, version, sha256 of the file used, license, what it stands in for."""
+    """Provenance of each built kit entry: package, version, sha256 of the file used, license, what it stands in for."""
     out: dict[str, dict[str, Any]] = {}
     for name in MODELS:
         record = read_entry(cache_dir() / name)

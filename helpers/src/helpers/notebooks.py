@@ -67,7 +67,8 @@ def execute(path: Path, timeout: int = 900) -> float:
 
     nb = nbformat.read(path, as_version=4)
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}).execute()
+    resources = {"metadata": {"path": str(path.parent)}}
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources).execute()
     seconds = time.perf_counter() - t0
     nbformat.write(clean(nb), path)
     return seconds

@@ -12,7 +12,8 @@ A lesson's checks live in ``helpers.checks.lessonNN`` and are written with the t
 Anything the check did not foresee (the learner's function raising, a wrong type deep inside) also becomes a hint.
 """
 
-from .core import PASS, HINT, CheckResult, Hint, as_tensor, call, exercise, expect, expect_close, expect_equal, expect_shape, expect_type
+from .core import (PASS, HINT, CheckResult, Hint, as_tensor, call, exercise, expect, expect_close, expect_equal,
+                   expect_shape, expect_type)
 
-__all__ = ["PASS", "HINT", "CheckResult", "Hint", "as_tensor", "call", "exercise", "expect", "expect_close", "expect_equal",
-           "expect_shape", "expect_type"]
+__all__ = ["PASS", "HINT", "CheckResult", "Hint", "as_tensor", "call", "exercise", "expect", "expect_close",
+           "expect_equal", "expect_shape", "expect_type"]

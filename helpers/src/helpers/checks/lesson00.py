@@ -18,5 +18,6 @@ def check_vocab_size(answer: Any) -> str:
     if answer == truth - 1:
         raise Hint("off by one: count the special token <|endoftext|> too (len(tokenizer) does).")
     if answer != truth:
-        raise Hint(f"{answer} is not it: use len(tokenizer) on the GPT-2 tokenizer, not the vocabulary of another model.")
+        raise Hint(f"{answer} is not it: use len(tokenizer) on the GPT-2 tokenizer, "
+                   "not the vocabulary of another model.")
     return f"GPT-2 knows {truth:,} tokens: 50,000 merges on top of 256 bytes, plus <|endoftext|>."

@@ -1,0 +1,241 @@
+"""``make bench``: how fast and how big the course is on this machine, as a table and ``build/bench.json``.
+
+    python -m helpers.bench                  # everything (a few minutes: it also runs every notebook)
+    python -m helpers.bench --no-notebooks   # only the generation measurements
+
+Measured in one run, with the generator (SmolLM2-135M-Instruct, float32) and the seed text's sampling settings
+(temperature 0.7, top-k 50, top-p 0.9), end-of-sequence disabled so every run makes exactly the tokens asked for:
+
+- ``hand_loop_vs_generate_ratio``: wall time of notebook 07's hand loop with the KV cache / ``model.generate``,
+  64 new tokens (best of 4 each, interleaved). Goal <= 1.05.
+- ``nocache_vs_cache_ratio_256``: the hand loop without / with the KV cache, 256 new tokens (one run each).
+- ``decode_tokens_per_s``: steady-state decoding speed (median step after the prompt, with the cache), and
+  ``decode_fraction_of_bandwidth_bound``: that speed over the bound memory bandwidth / bytes of weights per token.
+  Goal >= 0.5.
+- ``notebooks_seconds``: each notebook in ``notebooks/`` executed top to bottom in a fresh kernel (a temporary copy;
+  the committed notebooks are never touched), and the total. Goal total <= 300 s.
+- ``peak_rss_mb``: the largest peak resident memory of any notebook's kernel (``getrusage`` inside it). Goal <= 1500.
+
+Timings depend on what else the machine is doing: run it on a quiet machine to compare runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import perf
+from .display import Table
+from .errors import run_cli
+
+ROOT = Path(__file__).resolve().parents[3]
+PROMPT = "Once upon a time, in a small village by the sea,"
+SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
+SEED = 0
+
+# metric -> (comparison, target, unit shown in the table)
+GOALS: dict[str, tuple[str, float]] = {
+    "hand_loop_vs_generate_ratio": ("<=", 1.05),
+    "decode_fraction_of_bandwidth_bound": (">=", 0.5),
+    "notebooks_seconds_total": ("<=", 300.0),
+    "peak_rss_mb": ("<=", 1500.0),
+}
+
+RSS_CELL = """
+import resource, sys
+_peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+print(_peak / (2**20 if sys.platform == "darwin" else 2**10))
+"""
+
+
+def log(message: str) -> None:
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dict[str, Any]:
+    """The generation metrics (hand loop vs generate, cache vs no cache, decode speed vs the bandwidth bound)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from .env import quiet, set_threads
+    from .models import checkpoint
+
+    quiet()
+    set_threads()
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint("generator"))
+    model = AutoModelForCausalLM.from_pretrained(checkpoint("generator"))
+    input_ids = tokenizer(PROMPT, return_tensors="pt").input_ids
+
+    def hand(n: int, use_cache: bool = True) -> Any:
+        torch.manual_seed(SEED)
+        return perf.sample(model, input_ids, n, **SETTINGS, eos_token_id=None, use_cache=use_cache)
+
+    def library(n: int) -> Any:
+        torch.manual_seed(SEED)
+        return model.generate(input_ids, do_sample=True, **SETTINGS, max_new_tokens=n, eos_token_id=None)
+
+    out: dict[str, Any] = {"nocache_tokens": nocache_tokens}
+    log(f"hand loop vs generate, {ratio_tokens} new tokens, best of 4 each, interleaved")
+    same = torch.equal(hand(ratio_tokens), library(ratio_tokens))
+    best = perf.race({"hand": lambda: hand(ratio_tokens), "generate": lambda: library(ratio_tokens)}, repeats=4)
+    out["hand_loop_seconds_64"] = best["hand"]
+    out["generate_seconds_64"] = best["generate"]
+    out["hand_loop_vs_generate_ratio"] = best["hand"] / best["generate"]
+    out["hand_loop_equals_generate"] = same
+
+    log(f"hand loop with and without the KV cache, {nocache_tokens} new tokens (the one without takes minutes)")
+    with_cache = perf.best_of(lambda: hand(nocache_tokens, use_cache=True), repeats=1)
+    without_cache = perf.best_of(lambda: hand(nocache_tokens, use_cache=False), repeats=1)
+    out[f"cache_seconds_{nocache_tokens}"] = with_cache
+    out[f"nocache_seconds_{nocache_tokens}"] = without_cache
+    out[f"nocache_vs_cache_ratio_{nocache_tokens}"] = without_cache / with_cache
+
+    log("decode speed against the memory-bandwidth bound")
+    steps = perf.step_seconds(model, input_ids, ratio_tokens + 1, use_cache=True)[1:]
+    out["decode_tokens_per_s"] = 1 / statistics.median(steps)
+    out["memory_bandwidth_gb_s"] = perf.memory_bandwidth()
+    out["bytes_per_token_mb"] = perf.bytes_per_token(model) / 1e6
+    out["bandwidth_bound_tokens_per_s"] = out["memory_bandwidth_gb_s"] * 1e9 / perf.bytes_per_token(model)
+    out["decode_fraction_of_bandwidth_bound"] = out["decode_tokens_per_s"] / out["bandwidth_bound_tokens_per_s"]
+    out["lm_head_matvec_gb_s"] = perf.matvec_bandwidth(model.lm_head.weight)
+    del model
+    return out
+
+
+def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[str, Any]:
+    """Execute every notebook of ``folder`` in a fresh kernel, in a temporary copy; seconds and peak RSS of each."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    folder = folder or ROOT / "notebooks"
+    seconds: dict[str, float] = {}
+    rss: dict[str, float] = {}
+    errors: dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
+        copy = Path(tmp) / "notebooks"
+        shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+        for path in sorted(copy.glob("[0-9][0-9]_*.ipynb")):
+            log(f"executing {path.name}")
+            nb = nbformat.read(path, as_version=4)
+            client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                                    resources={"metadata": {"path": str(copy)}})
+            with client.setup_kernel():
+                t0 = time.perf_counter()
+                try:
+                    for index, cell in enumerate(nb.cells):
+                        if cell.cell_type == "code":
+                            client.execute_cell(cell, index)
+                except Exception as exc:  # record it and go on with the other notebooks
+                    errors[path.stem] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200]}"
+                seconds[path.stem] = time.perf_counter() - t0
+                probe = nbformat.v4.new_code_cell(RSS_CELL)
+                client.execute_cell(probe, len(nb.cells))
+                text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
+                try:
+                    rss[path.stem] = float(text.strip().splitlines()[-1])
+                except (ValueError, IndexError):
+                    errors.setdefault(path.stem, f"could not read peak RSS: {text!r}")
+    return {"notebooks_seconds": {**seconds, "total": sum(seconds.values())},
+            "notebooks_peak_rss_mb": rss,
+            "peak_rss_mb": max(rss.values()) if rss else float("nan"),
+            "peak_rss_notebook": max(rss, key=rss.get) if rss else None,
+            "notebook_errors": errors}
+
+
+def goal_status(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """For each goal: the target and whether the measured value meets it."""
+    flat = dict(metrics)
+    if "notebooks_seconds" in metrics:
+        flat["notebooks_seconds_total"] = metrics["notebooks_seconds"]["total"]
+    status = {}
+    for name, (op, target) in GOALS.items():
+        if name not in flat:
+            continue
+        value = flat[name]
+        met = value <= target if op == "<=" else value >= target
+        status[name] = {"goal": f"{op} {target:g}", "value": value, "met": bool(met)}
+    return status
+
+
+def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
+    rows = []
+
+    def row(name: str, value: Any, fmt: str = "{:.3f}", goal_key: str | None = None) -> None:
+        goal = status.get(goal_key or name)
+        rows.append({"metric": name, "value": fmt.format(value),
+                     "goal": goal["goal"] if goal else "",
+                     "status": ("met" if goal["met"] else "NOT met") if goal else ""})
+
+    if "hand_loop_vs_generate_ratio" in metrics:
+        row("hand_loop_vs_generate_ratio", metrics["hand_loop_vs_generate_ratio"])
+        row("  hand loop / generate, 64 tokens (s)",
+            f"{metrics['hand_loop_seconds_64']:.2f} / {metrics['generate_seconds_64']:.2f}", "{}")
+        row("  same tokens as generate", metrics["hand_loop_equals_generate"], "{}")
+        n = metrics["nocache_tokens"]
+        row(f"nocache_vs_cache_ratio_{n}", metrics[f"nocache_vs_cache_ratio_{n}"], "{:.2f}")
+        row(f"  without / with cache, {n} tokens (s)",
+            f"{metrics[f'nocache_seconds_{n}']:.1f} / {metrics[f'cache_seconds_{n}']:.1f}", "{}")
+        row("decode_tokens_per_s", metrics["decode_tokens_per_s"], "{:.1f}")
+        row("  memory bandwidth, copy (GB/s)", metrics["memory_bandwidth_gb_s"], "{:.1f}")
+        row("  weights read per token (MB)", metrics["bytes_per_token_mb"], "{:.0f}")
+        row("  bound: bandwidth / bytes (tokens/s)", metrics["bandwidth_bound_tokens_per_s"], "{:.1f}")
+        row("  lm_head matrix-vector product (GB/s)", metrics["lm_head_matvec_gb_s"], "{:.1f}")
+        row("decode_fraction_of_bandwidth_bound", metrics["decode_fraction_of_bandwidth_bound"])
+    if "notebooks_seconds" in metrics:
+        for name, seconds in metrics["notebooks_seconds"].items():
+            if name != "total":
+                rows.append({"metric": f"  {name} (s)", "value": f"{seconds:.1f}", "goal": "", "status":
+                             "ERROR" if name in metrics["notebook_errors"] else ""})
+        row("notebooks_seconds (total)", metrics["notebooks_seconds"]["total"], "{:.1f}", "notebooks_seconds_total")
+        row("peak_rss_mb", metrics["peak_rss_mb"], "{:.0f}")
+        rows[-1]["metric"] += f" ({metrics['peak_rss_notebook']})"
+    return Table(rows, title="make bench (timings vary with the machine's load)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
+    parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
+    parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench.json")
+    args = parser.parse_args()
+
+    import torch
+    import transformers
+
+    started = time.perf_counter()
+    metrics: dict[str, Any] = measure_generation(nocache_tokens=args.nocache_tokens)
+    if not args.no_notebooks:
+        metrics.update(measure_notebooks())
+    status = goal_status(metrics)
+    report = {
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+                    "torch": torch.__version__, "transformers": transformers.__version__},
+        "settings": {"model": "generator (SmolLM2-135M-Instruct, float32)", "prompt": PROMPT, "seed": SEED,
+                     **SETTINGS},
+        **metrics,
+        "goals": status,
+        "bench_seconds": time.perf_counter() - started,
+        "note": "one run on a machine that may be shared: timings are noisy; compare runs on a quiet machine.",
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    print(table(metrics, status))
+    print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    errors = metrics.get("notebook_errors") or {}
+    for name, err in errors.items():
+        print(f"notebook {name} failed: {err}")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,154 @@
+"""Checks for notebook 04 (heads): the k best valid answer spans of extractive QA, and the top-k next tokens of the
+kit's generator.
+
+Every check computes its reference itself: spans by brute force over every (start, end) pair, next-token
+probabilities from the kit's generator (loaded here, once).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .core import Hint, call, exercise, expect
+
+NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
+
+
+def _span_cases() -> list[dict[str, Any]]:
+    """Start/end logits over 24 positions laid out like a QA input: [CLS] question [SEP] context [SEP], with traps."""
+    import torch
+
+    n, context = 24, list(range(9, 23))  # 0 = [CLS], 1-7 = question, 8 = [SEP], 9-22 = context, 23 = [SEP]
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[context] = True
+    generator = torch.Generator().manual_seed(4)
+    cases = []
+    for k, max_len in ((3, 5), (5, 15)):
+        start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+        cases.append({"start": start, "end": end, "k": k, "max_len": max_len, "trap": "random"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[3], end[5] = 9.0, 9.0  # the best start and end of all are in the question
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "question"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[18], end[12] = 6.0, 6.0  # the best start comes after the best end
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "order"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[10], end[21] = 6.0, 6.0  # the best pair is 12 tokens long
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length"})
+    for case in cases:
+        case["mask"] = mask
+    return cases
+
+
+def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int) -> list[tuple[int, int]]:
+    valid = [(s, e) for s in range(len(start)) for e in range(s, min(s + max_len, len(end))) if mask[s] and mask[e]]
+    valid.sort(key=lambda span: -(start[span[0]] + end[span[1]]).item())
+    return valid[:k]
+
+
+def _as_spans(result: Any, k: int) -> list[tuple[int, int]]:
+    if result is None:
+        raise Hint("best_spans returned None: return a list of (start, end) pairs.")
+    if isinstance(result, tuple) and len(result) == 2 and all(isinstance(v, int) for v in result):
+        raise Hint("best_spans returned a single (start, end) pair: return a list of the k best, even when k = 1.")
+    try:
+        spans = [(int(s), int(e)) for s, e in result]
+    except (TypeError, ValueError):
+        raise Hint("best_spans should return a list of (start, end) pairs of token positions (ints).") from None
+    expect(len(spans) == k, f"best_spans returned {len(spans)} spans for k = {k}: return exactly k, best first.")
+    return spans
+
+
+@exercise
+def check_best_spans(best_spans: Any) -> str:
+    for case in _span_cases():
+        start, end, mask, max_len, k = case["start"], case["end"], case["mask"], case["max_len"], case["k"]
+        result = call(best_spans, start.clone(), end.clone(), mask.clone(), max_len, k,
+                      what="best_spans(start_logits, end_logits, context_mask, max_answer_len, k)")
+        spans = _as_spans(result, k)
+        for s, e in spans:
+            expect(0 <= s < len(start) and 0 <= e < len(end), f"span {(s, e)} is outside the input.")
+            expect(bool(mask[s]) and bool(mask[e]), f"span {(s, e)} starts or ends outside the context (in the "
+                                                    "question or on a special token): keep only positions where "
+                                                    "context_mask is True.")
+            expect(s <= e, f"span {(s, e)} ends before it starts: keep only start <= end.")
+            expect(e - s + 1 <= max_len, f"span {(s, e)} is {e - s + 1} tokens long; max_answer_len is {max_len}: "
+                                         "keep only end - start + 1 <= max_answer_len.")
+        expect(len(set(spans)) == len(spans), "best_spans returned the same span twice.")
+        reference = _reference_spans(start, end, mask, max_len, k)
+        if spans != reference:
+            if set(spans) == set(reference):
+                raise Hint("the right spans, in the wrong order: sort them best first (highest score first).")
+            best = next(span for span in reference if span not in spans)
+            score = (start[best[0]] + end[best[1]]).item()
+            raise Hint(f"a valid span is missing: {best} scores start_logits[{best[0]}] + end_logits[{best[1]}] = "
+                       f"{score:.3f}, more than one you returned. Score every valid (start, end) pair.")
+    return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
+
+
+@functools.lru_cache(maxsize=1)
+def _generator() -> tuple[Any, Any]:
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from ..models import checkpoint
+
+    tokenizer = AutoTokenizer.from_pretrained(checkpoint("generator"))
+    model = AutoModelForCausalLM.from_pretrained(checkpoint("generator"))
+    return tokenizer, model
+
+
+@functools.lru_cache(maxsize=1)
+def _prompt_logits() -> Any:
+    """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
+    import torch
+
+    tokenizer, model = _generator()
+    with torch.no_grad():
+        return model(**tokenizer(NEXT_TOKEN_PROMPT, return_tensors="pt")).logits[0]
+
+
+@exercise
+def check_top_next_tokens(top_next_tokens: Any) -> str:
+    import torch
+
+    tokenizer, _ = _generator()
+    k = 4
+    result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
+    if result is None:
+        raise Hint("top_next_tokens returned None: return a list of (token text, probability) pairs.")
+    try:
+        pairs = [(token, float(p)) for token, p in result]
+    except (TypeError, ValueError):
+        raise Hint("top_next_tokens should return a list of (token text, probability) pairs.") from None
+    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
+    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t, _ in pairs):
+        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
+    expect(all(isinstance(t, str) for t, _ in pairs), "each pair should start with the token's text (a str).")
+    logits = _prompt_logits()
+    probs = logits[-1].softmax(dim=-1)
+    top = probs.topk(k)
+    ids = top.indices.tolist()
+    texts = [tokenizer.decode([i]) for i in ids]
+    raw = tokenizer.convert_ids_to_tokens(ids)
+    mine = [t for t, _ in pairs]
+    values = torch.tensor([p for _, p in pairs], dtype=torch.float64)
+    first_position = [tokenizer.decode([i]) for i in logits[0].softmax(dim=-1).topk(k).indices.tolist()]
+    if mine == first_position and mine != texts:
+        raise Hint("those are the predictions after the first token: the next token after the whole prompt is "
+                   "predicted at the last position, logits[0, -1].")
+    if mine != texts and mine != raw:
+        if sorted(mine) == sorted(texts) or sorted(mine) == sorted(raw):
+            raise Hint("the right tokens in the wrong order: most likely first (topk sorts them for you).")
+        raise Hint(f"the tokens are not the {k} most likely after the prompt: take the last position's logits, "
+                   "softmax, then topk.")
+    reference = top.values.double()
+    if torch.allclose(values, logits[-1, ids].double(), atol=1e-3):
+        raise Hint("those are logits, not probabilities: apply softmax over the whole vocabulary first.")
+    if torch.allclose(values, reference / reference.sum(), atol=1e-4):
+        raise Hint("the probabilities were normalised over the top k only: softmax over the whole vocabulary, "
+                   "then pick the top k.")
+    diff = (values - reference).abs().max().item()
+    expect(diff < 1e-4, f"the probabilities are off by up to {diff:.3g}: softmax over the last position's logits "
+                        "(no temperature), then topk.")
+    return f"after {NEXT_TOKEN_PROMPT!r} the most likely next token is {texts[0]!r} ({reference[0].item():.2f})."

@@ -1,0 +1,123 @@
+"""Checks for notebook 05 (from logits to labels)."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .core import Hint, as_tensor, call, exercise, expect, expect_close, expect_type
+
+COURSE_SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
+MORE_SENTENCES = ["What a wonderful, moving film.", "The plot was dull and the acting worse.", "It was fine, I guess."]
+
+
+@functools.lru_cache(maxsize=1)
+def _sentiment() -> tuple[Any, Any]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from ..models import checkpoint
+
+    path = checkpoint("sentiment")
+    return AutoTokenizer.from_pretrained(path), AutoModelForSequenceClassification.from_pretrained(path)
+
+
+def _logits(texts: list[str]) -> Any:
+    import torch
+
+    tokenizer, model = _sentiment()
+    with torch.no_grad():
+        return model(**tokenizer(texts, padding=True, truncation=True, return_tensors="pt")).logits
+
+
+def _softmax_cases() -> list[tuple[str, Any]]:
+    import torch
+
+    inf = float("inf")
+    gen = torch.Generator().manual_seed(5)
+    return [
+        ("the sentiment logits of the course sentences", _logits(COURSE_SENTENCES)),
+        ("tensor([1000., 1001.])", torch.tensor([1000.0, 1001.0])),
+        ("tensor([[-1000., -1001., -999.]])", torch.tensor([[-1000.0, -1001.0, -999.0]])),
+        ("rows of very different sizes, [[0., 1.], [1000., 1001.]]", torch.tensor([[0.0, 1.0], [1000.0, 1001.0]])),
+        ("a row with -inf (removed tokens), [[0., -inf, 2.]]", torch.tensor([[0.0, -inf, 2.0]])),
+        ("a (2, 3, 5) batch of logits up to ±300", 100 * torch.randn(2, 3, 5, generator=gen)),
+    ]
+
+
+@exercise
+def check_stable_softmax(fn: Any) -> str:
+    """``fn(logits)`` must equal ``torch.softmax(logits, dim=-1)`` on tricky inputs, without changing its input."""
+    import torch
+
+    expect(callable(fn), f"stable_softmax should be a function; got {type(fn).__name__}.")
+    cases = _softmax_cases()
+    for what, x in cases:
+        original = x.clone()
+        out = call(fn, x, what="stable_softmax")
+        expect(out is not None, "stable_softmax returned None: end it with `return ...`.")
+        out = as_tensor(out, f"stable_softmax({what})")
+        expect(torch.equal(x, original), f"stable_softmax changed its input on {what}: use `logits - m`, not "
+                                         "`logits -= m` (an in-place subtraction overwrites the caller's logits).")
+        ref = torch.softmax(x, dim=-1)
+        if tuple(out.shape) != tuple(ref.shape):
+            raise Hint(f"on {what} you returned shape {tuple(out.shape)}, expected {tuple(ref.shape)}: keep the shape "
+                       "(use keepdim=True in max and sum).")
+        if not torch.isfinite(out).all():
+            raise Hint(f"on {what} you got nan or inf: subtract each row's own maximum, "
+                       "logits.max(dim=-1, keepdim=True).values, before exp.")
+        if x.dim() > 1 and x.shape[0] > 1 and torch.allclose(out.double(), torch.softmax(x, dim=0).double(), atol=1e-6):
+            raise Hint(f"on {what} your probabilities sum to 1 down the columns: normalise over the last dimension "
+                       "(dim=-1).")
+        if not torch.allclose(out.sum(dim=-1).double(), torch.ones(ref.shape[:-1], dtype=torch.float64), atol=1e-5):
+            raise Hint(f"on {what} your rows do not sum to 1: divide by the sum over dim=-1 (keepdim=True).")
+        expect_close(out, ref, f"stable_softmax({what})", atol=1e-6)
+    return (f"your softmax equals torch.softmax on all {len(cases)} inputs, including [1000., 1001.], rows of very "
+            "different sizes and -inf.")
+
+
+def _reference_labels(probs: Any, id2label: dict) -> list[dict]:
+    best = probs.argmax(dim=-1)
+    return [{"label": id2label[int(i)], "score": float(row[i])} for row, i in zip(probs, best)]
+
+
+@exercise
+def check_to_labels(fn: Any) -> str:
+    """``fn(probs, id2label)`` must give one ``{"label", "score"}`` dict per row, like ``pipeline()``."""
+    import torch
+    from transformers import pipeline
+
+    expect(callable(fn), f"to_labels should be a function; got {type(fn).__name__}.")
+    tokenizer, model = _sentiment()
+    probs = torch.softmax(_logits(MORE_SENTENCES), dim=-1)
+    three = {0: "sad", 1: "neutral", 2: "happy"}
+    cases = [
+        ("the kit's probabilities for three new sentences", probs, dict(model.config.id2label)),
+        ("a made-up 3-class id2label", torch.tensor([[0.1, 0.2, 0.7], [0.5, 0.3, 0.2]]), three),
+    ]
+    for what, p, id2label in cases:
+        out = call(fn, p, id2label, what="to_labels")
+        expect(out is not None, "to_labels returned None: end it with `return ...`.")
+        expect_type(out, list, f"to_labels(...) on {what}")
+        expect(len(out) == len(p), f"on {what} to_labels returned {len(out)} items for {len(p)} rows: one dict per "
+                                   "row.")
+        for j, (got, ref) in enumerate(zip(out, _reference_labels(p, id2label))):
+            expect(isinstance(got, dict) and {"label", "score"} <= set(got),
+                   f"item {j} should be a dict with keys 'label' and 'score'; got {got!r}.")
+            if isinstance(got["label"], (int, torch.Tensor)):
+                raise Hint(f"item {j} has label {got['label']!r}, an index: look it up in id2label.")
+            expect(isinstance(got["score"], float),
+                   f"item {j} has a score of type {type(got['score']).__name__}: use .item() to get a Python float, "
+                   "as pipeline() does.")
+            if got["label"] != ref["label"]:
+                raise Hint(f"on {what}, row {j} is labelled {got['label']!r}, expected {ref['label']!r}: take the "
+                           "argmax of each row (dim=-1) and map it with id2label, not a fixed list of names.")
+            expect(abs(got["score"] - ref["score"]) < 1e-6,
+                   f"on {what}, row {j} has score {got['score']:.4f}; expected the probability of its label, "
+                   f"{ref['score']:.4f}.")
+    classifier = pipeline("sentiment-analysis", model=model, tokenizer=tokenizer)
+    expected = classifier(MORE_SENTENCES)
+    mine = call(fn, probs, dict(model.config.id2label), what="to_labels")
+    for got, ref in zip(mine, expected):
+        expect(got["label"] == ref["label"] and abs(got["score"] - ref["score"]) < 1e-5,
+               f"your output {got!r} differs from pipeline()'s {ref!r}.")
+    return "your labels and scores match pipeline() on new sentences, and work for any id2label."

@@ -1,0 +1,312 @@
+"""Figures for the lessons. Each function builds one figure and returns it; the notebook calls ``plt.show()``.
+
+Engineers append functions here (one figure each, no global state); keep imports inside the functions.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+# ---------------------------------------------------------------- notebook 07: generation by hand
+
+
+def leak_vs_shift(shifts: Sequence[float], leaked: Sequence[float], fixed: Sequence[float] | None = None) -> Any:
+    """Probability the seed's top-k filter leaks to removed tokens, as every logit is shifted by a constant."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    ax.plot(list(shifts), [max(v, 1e-12) for v in leaked], "o-", color="tab:red", label="seed's filter (fills with 0)")
+    if fixed is not None:
+        ax.plot(list(shifts), [max(v, 1e-12) for v in fixed], "s--", color="tab:green",
+                label="fixed filter (fills with -inf): 0, drawn at 1e-12")
+    ax.set_yscale("log")
+    ax.set_xlabel("constant added to every logit (softmax alone would not change)")
+    ax.set_ylabel("probability on removed tokens")
+    ax.set_title("Top-k with zeros leaks more as the logits go down")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def decode_step_times(no_cache: Sequence[float], cache: Sequence[float]) -> Any:
+    """Per-step time and total time of a decode, without and with the KV cache (seconds in, milliseconds shown)."""
+    import itertools
+
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
+    for series, label, color in ((no_cache, "without cache", "tab:red"), (cache, "with KV cache", "tab:blue")):
+        steps = range(1, len(series) + 1)
+        left.plot(steps, [1000 * s for s in series], ".-", color=color, label=label)
+        right.plot(steps, list(itertools.accumulate(series)), ".-", color=color, label=label)
+    left.set_xlabel("token number")
+    left.set_ylabel("time for this token (ms)")
+    left.set_title("Per token: growing vs flat")
+    right.set_xlabel("tokens generated")
+    right.set_ylabel("total time (s)")
+    right.set_title("Total: quadratic vs linear")
+    for ax in (left, right):
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebooks 05 and 06: logits to labels, generate()
+
+
+def class_probabilities(probs: Any, class_names: Sequence[str], texts: Sequence[str]) -> Any:
+    """One horizontal bar chart per text: the probability of each class, the predicted one in colour (notebook 05)."""
+    import textwrap
+
+    import matplotlib.pyplot as plt
+
+    rows = [[float(p) for p in row] for row in probs]
+    fig, axes = plt.subplots(1, len(rows), figsize=(5 * len(rows), 2.6), squeeze=False)
+    for ax, row, text in zip(axes[0], rows, texts):
+        best = max(range(len(row)), key=row.__getitem__)
+        colors = ["tab:blue" if i == best else "lightgray" for i in range(len(row))]
+        ax.barh(list(class_names), row, color=colors)
+        for y, p in enumerate(row):
+            inside = p > 0.8  # a long bar: write its value inside, in white
+            ax.text(p - 0.02 if inside else p + 0.02, y, f"{p:.4f}", va="center", ha="right" if inside else "left",
+                    color="white" if inside else "black", fontsize=9)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("probability (softmax of the logits)")
+        ax.set_title("\n".join(textwrap.wrap(repr(text), 40)), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def temperature_bars(probs_by_temperature: dict, labels: Sequence[str], title: str = "") -> Any:
+    """Grouped bars: the same tokens' probabilities at several temperatures (notebook 05)."""
+    import matplotlib.pyplot as plt
+
+    temps = list(probs_by_temperature)
+    width = 0.8 / len(temps)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    for j, t in enumerate(temps):
+        values = [float(p) for p in probs_by_temperature[t]]
+        ax.bar([i + (j - (len(temps) - 1) / 2) * width for i in range(len(values))], values, width,
+               label=f"temperature {t:g}")
+    ax.set_xticks(range(len(labels)))
+    ax.set_xticklabels(list(labels), rotation=45, ha="right", fontsize=9)
+    ax.set_ylabel("probability")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def next_token_cutoffs(sorted_probs: Any, labels: Sequence[str], n_top_k: int, n_top_p: int, top_p: float,
+                       show: int = 30, ranks: int = 150) -> Any:
+    """Left: the ``show`` most likely next tokens, those top-k keeps in colour. Right: the cumulative probability by
+    rank, the ``top_p`` line and the rank where top-p cuts (notebook 06). ``sorted_probs`` is sorted, largest first;
+    the counts kept are computed by the notebook and only drawn here."""
+    import matplotlib.pyplot as plt
+
+    p = [float(v) for v in sorted_probs[: max(show, ranks)]]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    colors = ["tab:blue" if i < n_top_k else "lightgray" for i in range(show)]
+    left.bar(range(show), p[:show], color=colors)
+    left.set_xticks(range(show))
+    left.set_xticklabels(list(labels[:show]), rotation=90, fontsize=8)
+    left.set_ylabel("probability")
+    left.set_title(f"The {show} most likely next tokens (top-k = {n_top_k} keeps the blue ones)", fontsize=10)
+    cumulative, total = [], 0.0
+    for v in p[:ranks]:
+        total += v
+        cumulative.append(total)
+    right.plot(range(1, len(cumulative) + 1), cumulative, color="tab:orange")
+    right.axhline(top_p, color="gray", linestyle="--", linewidth=1)
+    right.axvline(n_top_p, color="tab:red", linewidth=1)
+    right.text(n_top_p, 0.03, f"  top-p = {top_p:g} keeps {n_top_p}", color="tab:red", fontsize=9)
+    right.set_xlim(0, len(cumulative))
+    right.set_ylim(0, 1.02)
+    right.set_xlabel("rank of the token (1 = most likely)")
+    right.set_ylabel("cumulative probability")
+    right.set_title("Top-p keeps the most likely tokens until their total reaches top_p", fontsize=10)
+    right.grid(True, alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def kept_tokens(original: Sequence[float], renormalised: Sequence[float], labels: Sequence[str], title: str) -> Any:
+    """The kept tokens after sampling filters: renormalised probability (bars) next to the probability before filtering
+    (outlined bars); notebook 06's sampler widget draws this for its slider values."""
+    import matplotlib.pyplot as plt
+
+    n = len(labels)
+    fig, ax = plt.subplots(figsize=(10, 3.6))
+    xs = list(range(n))
+    ax.bar([x - 0.2 for x in xs], [float(v) for v in renormalised], 0.4, color="tab:blue",
+           label="after the filters, renormalised (what is sampled)")
+    ax.bar([x + 0.2 for x in xs], [float(v) for v in original], 0.4, facecolor="none", edgecolor="tab:gray",
+           label="before (temperature 1, no filter)")
+    ax.set_xticks(xs)
+    ax.set_xticklabels(list(labels), rotation=60, ha="right", fontsize=8)
+    ax.set_ylabel("probability")
+    ax.set_ylim(0, 1)
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, loc="upper right")
+    ax.grid(True, axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebook 03: the model body and its shapes
+
+
+def hidden_state_axes(hidden: Any, tokens: Sequence[Sequence[str]], mask: Any) -> Any:
+    """A (batch, sequence, hidden) tensor drawn with its three axes named: one panel per batch item (batch axis),
+    one row per token (sequence axis), one column per feature (hidden axis); padded rows are hatched."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from matplotlib.patches import Rectangle
+
+    hidden, mask = np.asarray(hidden, dtype=float), np.asarray(mask)
+    batch, seq, dim = hidden.shape
+    limit = float(np.percentile(np.abs(hidden), 99))
+    fig, axes = plt.subplots(1, batch, figsize=(5.2 * batch, 0.28 * seq + 1.8), squeeze=False)
+    for b, ax in enumerate(axes[0]):
+        image = ax.imshow(hidden[b], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, interpolation="nearest")
+        ax.set_yticks(range(seq))
+        ax.set_yticklabels([f"{i}: {t}" for i, t in enumerate(tokens[b])], fontsize=8)
+        for i in range(seq):
+            if not mask[b, i]:
+                ax.add_patch(Rectangle((-0.5, i - 0.5), dim, 1, fill=True, facecolor="white", alpha=0.6,
+                                       hatch="///", edgecolor="gray", linewidth=0))
+        ax.set_title(f"batch axis: item {b} (padded rows hatched)", fontsize=9)
+        ax.set_xlabel(f"hidden axis: {dim} features per token")
+        if b == 0:
+            ax.set_ylabel(f"sequence axis: {seq} positions")
+    fig.colorbar(image, ax=axes[0].tolist(), fraction=0.02, pad=0.02, label="feature value")
+    fig.suptitle(f"last_hidden_state, shape (batch={batch}, sequence={seq}, hidden={dim})")
+    return fig
+
+
+def similarity_heatmap(similarity: Any, labels: Sequence[str], width: int = 38) -> Any:
+    """A square matrix of cosine similarities with each value written in its cell."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    sim = np.asarray(similarity, dtype=float)
+    short = [s if len(s) <= width else s[: width - 1] + "…" for s in labels]
+    fig, ax = plt.subplots(figsize=(1.0 * len(sim) + 4.5, 0.75 * len(sim) + 1.5))
+    image = ax.imshow(sim, cmap="viridis", vmin=min(0.0, float(sim.min())), vmax=1.0)
+    for i in range(len(sim)):
+        for j in range(len(sim)):
+            ax.text(j, i, f"{sim[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                    color="black" if sim[i, j] > 0.6 else "white")
+    ax.set_xticks(range(len(sim)))
+    ax.set_xticklabels([str(i) for i in range(len(sim))])
+    ax.set_yticks(range(len(sim)))
+    ax.set_yticklabels([f"{s}  {i}" for i, s in enumerate(short)], fontsize=8)
+    ax.set_title("Cosine similarity of mean-pooled sentence embeddings")
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.03)
+    fig.tight_layout()
+    return fig
+
+
+def attention_heatmap(weights: Any, tokens: Sequence[str], layer: int, head: int) -> Any:
+    """Attention weights of one head: row i is how token i spreads its attention over all tokens (rows sum to 1)."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    w = np.asarray(weights, dtype=float)
+    fig, ax = plt.subplots(figsize=(0.42 * len(tokens) + 2.6, 0.42 * len(tokens) + 1.4))
+    image = ax.imshow(w, cmap="Blues", vmin=0.0, vmax=1.0)
+    ax.set_xticks(range(len(tokens)))
+    ax.set_xticklabels(tokens, rotation=60, ha="right", fontsize=8)
+    ax.set_yticks(range(len(tokens)))
+    ax.set_yticklabels(tokens, fontsize=8)
+    ax.set_xlabel("attends to (key)")
+    ax.set_ylabel("token (query)")
+    ax.set_title(f"Attention weights, layer {layer}, head {head} (0-based)")
+    fig.colorbar(image, ax=ax, fraction=0.04, pad=0.03)
+    fig.tight_layout()
+    return fig
+
+
+# ---------------------------------------------------------------- notebooks 01 and 02: pipelines, tokenizers
+
+
+def pipeline_diagram(examples: Sequence[str] | None = None) -> Any:
+    """The three stages of ``pipeline()``: preprocessing (tokenizer) -> model -> postprocessing.
+
+    ``examples``, if given, are four short strings shown under the arrows and ends: the raw input, what the tokenizer
+    gives, what the model gives, and the final output (compute them in the notebook; nothing is invented here).
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    stages = [
+        ("1. Preprocessing", "tokenizer", "text → tokens → ids\n+ attention mask", "#dbe9f6"),
+        ("2. Model", "body + head", "ids → hidden states\n→ logits", "#fde3c8"),
+        ("3. Postprocessing", "pipeline code", "logits → softmax\n→ label + score", "#dcefd8"),
+    ]
+    flows = ["raw text", "input_ids (tensor)", "logits (tensor)", "label, score"]
+    fig, ax = plt.subplots(figsize=(11, 3.2 if examples else 2.9))
+    ax.set_xlim(0, 11)
+    ax.set_ylim(-0.35 if examples else 0.2, 2.45)
+    ax.axis("off")
+    width, gap, x0 = 2.3, 0.9, 1.45
+    centers = []
+    for i, (name, who, what, color) in enumerate(stages):
+        x = x0 + i * (width + gap)
+        ax.add_patch(FancyBboxPatch((x, 0.45), width, 1.55, boxstyle="round,pad=0.05", facecolor=color,
+                                    edgecolor="#555555"))
+        ax.text(x + width / 2, 1.72, name, ha="center", va="center", fontsize=11, fontweight="bold")
+        ax.text(x + width / 2, 1.42, who, ha="center", va="center", fontsize=9, style="italic", color="#333333")
+        ax.text(x + width / 2, 0.88, what, ha="center", va="center", fontsize=9)
+        centers.append(x)
+    # arrows: into stage 1, between stages, out of stage 3
+    ends = [(0.15, x0 - 0.08)] + [(centers[i] + width + 0.08, centers[i + 1] - 0.08) for i in range(2)]
+    ends.append((centers[2] + width + 0.08, 10.95))
+    for i, (a, b) in enumerate(ends):
+        ax.add_patch(FancyArrowPatch((a, 1.22), (b, 1.22), arrowstyle="-|>", mutation_scale=16, color="#333333"))
+        ax.text((a + b) / 2, 2.2, flows[i], ha="center", va="center", fontsize=8.5, color="#222222")
+        if examples:
+            ax.text((a + b) / 2, 0.0, str(examples[i]), ha="center", va="center", fontsize=8,
+                    family="monospace", color="#1f4e79",
+                    bbox={"boxstyle": "round,pad=0.25", "facecolor": "white", "edgecolor": "#9bbbd8"})
+    ax.set_title("What pipeline() does", fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def token_boxes(tokens: Sequence[str], ids: Sequence[int], special: Sequence[bool] | None = None,
+                title: str = "", per_row: int = 9) -> Any:
+    """A sentence as coloured tokens, each with its id underneath; special tokens in grey.
+
+    WordPiece continuations (``##...``) share the colour of the piece they continue, so a split word reads as one.
+    """
+    import matplotlib.pyplot as plt
+
+    special = list(special) if special is not None else [False] * len(tokens)
+    palette = ["#aec7e8", "#ffbb78", "#98df8a", "#ff9896", "#c5b0d5", "#c49c94", "#f7b6d2", "#dbdb8d", "#9edae5"]
+    rows = max(1, -(-len(tokens) // per_row))
+    fig, ax = plt.subplots(figsize=(min(per_row, len(tokens)) * 1.25 + 0.4, 1.25 * rows + 0.5))
+    ax.set_xlim(0, min(per_row, len(tokens)) * 1.25 + 0.2)
+    ax.set_ylim(-1.25 * (rows - 1) - 0.4, 0.85)
+    ax.axis("off")
+    colour = -1
+    for i, (tok, tid) in enumerate(zip(tokens, ids)):
+        if special[i]:
+            face = "#d9d9d9"
+        else:
+            if not tok.startswith("##"):
+                colour += 1
+            face = palette[colour % len(palette)]
+        x, y = (i % per_row) * 1.25 + 0.1, -(i // per_row) * 1.25
+        ax.add_patch(plt.Rectangle((x, y), 1.15, 0.7, facecolor=face, edgecolor="#555555", linewidth=0.8))
+        ax.text(x + 0.575, y + 0.35, repr(tok)[1:-1], ha="center", va="center", fontsize=10, family="monospace")
+        ax.text(x + 0.575, y - 0.17, str(tid), ha="center", va="center", fontsize=9, color="#333333")
+    if title:
+        ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    return fig
