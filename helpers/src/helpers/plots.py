@@ -103,34 +103,37 @@ def temperature_bars(probs_by_temperature: dict, labels: Sequence[str], title: s
 
 
 def next_token_cutoffs(sorted_probs: Any, labels: Sequence[str], n_top_k: int, n_top_p: int, top_p: float,
-                       show: int = 30, ranks: int = 150) -> Any:
-    """Left: the ``show`` most likely next tokens, those top-k keeps in colour. Right: the cumulative probability by
-    rank, the ``top_p`` line and the rank where top-p cuts (notebook 06). ``sorted_probs`` is sorted, largest first;
-    the counts kept are computed by the notebook and only drawn here."""
+                       show: int = 60, ranks: int = 150) -> Any:
+    """Left: the ``show`` most likely next tokens (log scale), those top-k keeps in colour. Right: the cumulative
+    probability by rank, with the ranks where top-k and top-p cut (notebook 06). ``sorted_probs`` is sorted, largest
+    first; the counts kept are computed by the notebook and only drawn here."""
     import matplotlib.pyplot as plt
 
     p = [float(v) for v in sorted_probs[: max(show, ranks)]]
-    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 2]})
     colors = ["tab:blue" if i < n_top_k else "lightgray" for i in range(show)]
     left.bar(range(show), p[:show], color=colors)
+    left.set_yscale("log")
     left.set_xticks(range(show))
-    left.set_xticklabels(list(labels[:show]), rotation=90, fontsize=8)
-    left.set_ylabel("probability")
-    left.set_title(f"The {show} most likely next tokens (top-k = {n_top_k} keeps the blue ones)", fontsize=10)
+    left.set_xticklabels(list(labels[:show]), rotation=90, fontsize=6)
+    left.set_xlim(-0.7, show - 0.3)
+    left.set_ylabel("probability (log scale)")
+    left.set_title(f"The {show} most likely next tokens: top-k = {n_top_k} keeps the blue ones", fontsize=10)
     cumulative, total = [], 0.0
     for v in p[:ranks]:
         total += v
         cumulative.append(total)
-    right.plot(range(1, len(cumulative) + 1), cumulative, color="tab:orange")
+    right.plot(range(1, len(cumulative) + 1), cumulative, color="tab:orange", label="cumulative probability")
     right.axhline(top_p, color="gray", linestyle="--", linewidth=1)
-    right.axvline(n_top_p, color="tab:red", linewidth=1)
-    right.text(n_top_p, 0.03, f"  top-p = {top_p:g} keeps {n_top_p}", color="tab:red", fontsize=9)
+    right.axvline(n_top_k, color="tab:blue", linewidth=1, label=f"top-k keeps {n_top_k}")
+    right.axvline(n_top_p, color="tab:red", linewidth=1, label=f"top-p = {top_p:g} keeps {n_top_p}")
     right.set_xlim(0, len(cumulative))
     right.set_ylim(0, 1.02)
     right.set_xlabel("rank of the token (1 = most likely)")
     right.set_ylabel("cumulative probability")
-    right.set_title("Top-p keeps the most likely tokens until their total reaches top_p", fontsize=10)
+    right.set_title("Top-p keeps tokens until their total reaches top_p", fontsize=10)
     right.grid(True, alpha=0.3)
+    right.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     return fig
 

@@ -66,14 +66,14 @@ def _box_class() -> type:
     import ipywidgets as widgets
 
     class SamplerBox(widgets.VBox):
-        """A VBox whose text form is one fixed line (what a headless run stores) instead of its children's state."""
+        """A VBox whose text form is one short fixed line (what a headless run stores; ipywidgets cuts text forms
+        after 110 characters) instead of its children's state."""
 
         start: tuple = ()
 
         def __repr__(self) -> str:
             t, k, p = self.start
-            return (f"Sampler widget (temperature={t:g}, top-k={k}, top-p={p:g}): live sliders in Jupyter; "
-                    "the figure above is its chart for these starting values")
+            return f"Sampler widget (temperature={t:g}, top-k={k}, top-p={p:g}); live in Jupyter, chart above"
 
     return SamplerBox
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import numbers
 from typing import Any
 
 from .core import Hint, call, exercise, expect_type
@@ -53,7 +54,7 @@ def check_attention_mask(make_attention_mask: Any) -> str:
             row = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
             raise Hint(f"row {row} of the batch {texts!r} differs from the tokenizer's mask: "
                        f"got {got[row]}, expected 1 for every id except pad_token_id ({tokenizer.pad_token_id}).")
-    return (f"your mask matches the tokenizer's on {len(batches)} batches: 1 for every id, 0 for "
+    return (f"your mask matches the tokenizer's on {len(batches)} batches: 1 for every real token, 0 for "
             f"{tokenizer.pad_token} ({tokenizer.pad_token_id}).")
 
 
@@ -67,17 +68,18 @@ def check_token_at(token_at: Any, text: Any) -> str:
     for char_index, char in enumerate(text):
         want = enc.char_to_token(char_index)
         got = call(token_at, offsets, char_index, what="token_at")
-        if got is not None and not isinstance(got, int):
+        if got is not None and (isinstance(got, bool) or not isinstance(got, numbers.Integral)):
             raise Hint(f"token_at should return a token index (an int) or None; got {type(got).__name__}.")
+        got = None if got is None else int(got)  # numpy and torch integers are fine too
         if got != want:
             if want is None:
                 raise Hint(f"character {char_index} ({char!r}) belongs to no token: return None when no "
                            "(start, end) span contains it.")
-            if got is not None and got == want + 1:
-                raise Hint(f"off by one at character {char_index} ({char!r}): a span (start, end) covers start "
-                           "but not end.")
             if got is not None and not 0 <= got < len(offsets):
                 raise Hint(f"{got} is not a token index: TEXT has {len(offsets)} tokens (0 to {len(offsets) - 1}).")
+            if got is not None and offsets[got][1] == char_index and offsets[got][0] != offsets[got][1]:
+                raise Hint(f"off by one at character {char_index} ({char!r}): a span (start, end) contains start "
+                           "but not end (end is the first character after the token).")
             if got is not None and tuple(offsets[got]) == (0, 0):
                 raise Hint("you returned a special token: [CLS] and [SEP] have the span (0, 0) and cover no "
                            "character.")

@@ -112,7 +112,6 @@ def _prompt_logits() -> Any:
 def check_top_next_tokens(top_next_tokens: Any) -> str:
     import torch
 
-    tokenizer, _ = _generator()
     k = 4
     result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
     if result is None:
@@ -125,6 +124,7 @@ def check_top_next_tokens(top_next_tokens: Any) -> str:
     if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t, _ in pairs):
         raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
     expect(all(isinstance(t, str) for t, _ in pairs), "each pair should start with the token's text (a str).")
+    tokenizer, _ = _generator()  # loaded only now: an unwritten function gets its hint at once
     logits = _prompt_logits()
     probs = logits[-1].softmax(dim=-1)
     top = probs.topk(k)
