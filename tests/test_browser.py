@@ -259,11 +259,26 @@ def _open(context: Any, lab: Lab, name: str) -> Any:
     return page
 
 
+PENDING = f"""() => {{
+  const panel = {PANEL};
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  const pending = panel.content.widgets.map((w, i) => [i, w]).filter(([i, w]) => w.model.type === 'code' &&
+      w.model.sharedModel.getSource().trim() !== '' && typeof w.model.executionCount !== 'number')
+    .map(([i, w]) => i + ': ' + w.model.sharedModel.getSource().split('\\n')[0].slice(0, 80));
+  return {{kernel: kernel ? kernel.status : 'none', pending}};
+}}"""
+
+
 def _run_all(page: Any) -> None:
     """Through the menus, as a learner would: Run > Run All Cells."""
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
-    page.wait_for_function(RUN_FINISHED, timeout=RUN_TIMEOUT_S * 1000, polling=500)
+    try:
+        page.wait_for_function(RUN_FINISHED, timeout=RUN_TIMEOUT_S * 1000, polling=500)
+    except Exception as err:
+        state = page.evaluate(PENDING)
+        raise AssertionError(f"Run All Cells had not finished after {RUN_TIMEOUT_S} s: kernel {state['kernel']}, "
+                             f"{len(state['pending'])} cell(s) not run: {state['pending'][:5]}") from err
     page.wait_for_timeout(500)  # let images decode and widgets render
 
 
@@ -344,6 +359,18 @@ def _check_sampler(page: Any, name: str) -> list[str]:
     return found
 
 
+def _screenshot(page: Any, path: Path) -> None:
+    """The sampler if there is one, else the first plot, else the end of the notebook."""
+    for selector in (f".{SAMPLER['css']}", ".jp-OutputArea-output img", ".jp-Cell:last-child"):
+        target = page.locator(selector)
+        if target.count():
+            target.first.scroll_into_view_if_needed()
+            break
+    page.wait_for_timeout(300)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{path.stem}.png"))
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, times):
     server, _ = lab
@@ -351,21 +378,15 @@ def test_notebook_runs_in_jupyterlab(path: Path, lab, browser, times):
     page = _open(browser, server, path.name)
     try:
         _run_all(page)
-        cells = page.evaluate(CELLS)
-        problems = _problems(cells, path.name)
-        has_sampler = page.locator(f".{SAMPLER['css']}").count() > 0
-        if path.name.startswith(SAMPLER["notebook"] + "_") or has_sampler:
+        problems = _problems(page.evaluate(CELLS), path.name)
+        if path.name.startswith(SAMPLER["notebook"] + "_") or page.locator(f".{SAMPLER['css']}").count():
             problems += _check_sampler(page, path.name)
-            page.locator(f".{SAMPLER['css']}").first.scroll_into_view_if_needed()
-        else:
-            images = page.locator(".jp-OutputArea-output img")
-            (images.first if images.count() else page.locator(".jp-Cell").last).scroll_into_view_if_needed()
-        page.wait_for_timeout(300)
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{path.stem}.png"))
-        problems += _problems(page.evaluate(CELLS), path.name) if has_sampler else []
+            problems += _problems(page.evaluate(CELLS), path.name)  # nothing went wrong while it was used
         assert not problems, "\n".join(dict.fromkeys(problems))
     finally:
         times[path.name] = time.perf_counter() - t0
-        page.close()
-        server.shutdown_kernels()
+        try:
+            _screenshot(page, path)  # also (above all) when something failed
+        finally:
+            page.close()
+            server.shutdown_kernels()

@@ -57,8 +57,8 @@ def sampler_figure(logits: Any, decode: Callable[[int], str], filter_fn: Callabl
 
 
 def _summary(state: dict, decode: Callable[[int], str]) -> str:
-    best = int(state["kept"][0])
-    return (f"<b>{len(state['kept']):,}</b> tokens kept; most likely {decode(best)!r} with probability "
+    best, n = int(state["kept"][0]), len(state["kept"])
+    return (f"<b>{n:,}</b> token{'' if n == 1 else 's'} kept; most likely {decode(best)!r} with probability "
             f"<b>{float(state['after'][best]):.4f}</b> after the filters ({float(state['before'][best]):.4f} before)")
 
 

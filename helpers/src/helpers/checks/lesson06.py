@@ -70,7 +70,7 @@ def check_greedy_kwargs(kwargs: Any, question: str, n_new: int) -> str:
     expect(torch.equal(out, reference), "you got the right number of tokens but not the greedy ones: with "
                                         "do_sample=False every step takes the most likely token.")
     answer = tokenizer.decode(out[0, start:])
-    return f"exactly {n_new} greedy new tokens, past the point where the model wanted to stop: {answer!r}"
+    return f"exactly {n_new} greedy new tokens, with the end-of-sequence token held off: {answer!r}"
 
 
 def _as_count(value: Any, what: str) -> int:

@@ -1,7 +1,8 @@
 """Checks for notebook 07 (generation by hand): a shift-proof top-k filter, min-p filtering, batch-safe stopping.
 
-Every check computes its reference itself: real next-token logits of the kit's generator, and transformers' own
-logits processors (``TopKLogitsWarper``, ``MinPLogitsWarper``) applied to them.
+The filter checks take the notebook's real logits of the kit's generator (``text_logits``, so the checks do not load a
+second copy of the model) and compute the reference with transformers' own logits processors (``TopKLogitsWarper``,
+``MinPLogitsWarper``).
 """
 
 from __future__ import annotations
@@ -11,33 +12,31 @@ from typing import Any
 
 from .core import Hint, as_tensor, call, exercise, expect_shape
 
-PROMPTS = ("The capital of France is", "Once upon a time, there was a")
 TEMPERATURE = 0.7
 
 
 @functools.lru_cache(maxsize=1)
-def _generator() -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def _tokenizer() -> Any:
+    from transformers import AutoTokenizer
 
     from ..models import checkpoint
 
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint("generator"))
-    model = AutoModelForCausalLM.from_pretrained(checkpoint("generator"))
-    return tokenizer, model
+    return AutoTokenizer.from_pretrained(checkpoint("generator"))
 
 
-@functools.lru_cache(maxsize=1)
-def real_logits() -> Any:
-    """Next-token logits of the generator after two prompts, divided by the temperature: shape (2, vocab)."""
+def _logits(logits: Any) -> Any:
+    """The notebook's real logits (one row per position), divided by the temperature; a hint if they are not."""
     import torch
 
-    tokenizer, model = _generator()
-    rows = []
-    with torch.no_grad():
-        for prompt in PROMPTS:
-            ids = tokenizer(prompt, return_tensors="pt").input_ids
-            rows.append(model(ids, logits_to_keep=1).logits[0, -1])
-    return torch.stack(rows) / TEMPERATURE
+    if logits is None:
+        raise Hint("pass the real logits of section 3 as the second argument: check(..., text_logits).")
+    t = as_tensor(logits, "logits")
+    if t.ndim != 2 or t.shape[-1] < 100 or not t.is_floating_point():
+        raise Hint("pass the real logits of section 3, `text_logits` (shape (positions, vocabulary)), as the second "
+                   f"argument; got shape {tuple(t.shape)}, dtype {t.dtype}.")
+    if not torch.isfinite(t).all():
+        raise Hint("the logits you passed already contain -inf or nan: pass the raw `text_logits` of section 3.")
+    return t[:8].float() / TEMPERATURE
 
 
 def _as_filtered(result: Any, logits: Any, what: str) -> Any:
@@ -79,12 +78,12 @@ def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> Non
 
 
 @exercise
-def check_top_k_filter(top_k_filter: Any) -> str:
+def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
     """``top_k_filter(logits, k)`` keeps the k largest logits of each row and sets the rest to -inf, at any shift."""
     import torch
     from transformers.generation.logits_process import TopKLogitsWarper
 
-    logits = real_logits()
+    logits = _logits(logits)
     shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
     for k in (50, 5, 1):
         for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
@@ -99,12 +98,12 @@ def check_top_k_filter(top_k_filter: Any) -> str:
 
 
 @exercise
-def check_min_p_filter(min_p_filter: Any) -> str:
+def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     """``min_p_filter(logits, min_p)`` keeps tokens whose probability is at least min_p x the top probability."""
     import torch
     from transformers.generation.logits_process import MinPLogitsWarper
 
-    logits = real_logits()
+    logits = _logits(logits)
     for min_p in (0.1, 0.02, 0.5):
         what = f"min_p_filter(logits, {min_p})"
         mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
@@ -120,7 +119,7 @@ def check_min_p_filter(min_p_filter: Any) -> str:
             raise Hint(f"{what} removes every token of a row: the top token always stays.")
         if kept_mine.sum() > kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_ref):
             n_mine, n_ref = int(kept_mine.sum()), int(kept_ref.sum())
-            raise Hint(f"{what} keeps {n_mine} tokens over the two rows, min-p keeps {n_ref}: the threshold is min_p "
+            raise Hint(f"{what} keeps {n_mine} tokens over all rows, min-p keeps {n_ref}: the threshold is min_p "
                        "times the TOP token's probability (probs.amax(dim=-1, keepdim=True)), compared with "
                        "probabilities (softmax), not logits.")
         if kept_mine.sum() < kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_mine):
@@ -143,7 +142,7 @@ def check_update_finished(update_finished: Any) -> str:
     """``update_finished(next_tokens, finished, stop_ids, pad_id)`` -> (tokens to append, new finished flags)."""
     import torch
 
-    tokenizer, _ = _generator()
+    tokenizer = _tokenizer()
     eos = tokenizer.eos_token_id
     other_stop = tokenizer.convert_tokens_to_ids("<|endoftext|>")
     stop_ids = [eos, other_stop]
