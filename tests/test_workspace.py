@@ -158,3 +158,15 @@ def test_sync_record_is_json_with_the_course_hashes(course: Path, tmp_path: Path
     record = json.loads((ws / ".course-sync.json").read_text())
     assert set(record) == {"00_setup.ipynb", "01_pipelines.ipynb"}
     assert all(len(v["course_sha256"]) == 64 for v in record.values())
+
+
+def test_make_lab_syncs_the_workspace_then_serves_it_on_localhost_with_a_token(tmp_path: Path):
+    ws = tmp_path / "workspace"
+    dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "-o", "models", "-o", ".venv/.course-setup", "lab",
+                          f"WORKSPACE={ws}"], capture_output=True, text=True, check=True).stdout.splitlines()
+    sync_line = next(i for i, line in enumerate(dry) if "helpers.workspace" in line and line.endswith(" sync"))
+    lab_line = next(i for i, line in enumerate(dry) if "jupyter lab" in line)
+    assert sync_line < lab_line, "the workspace is synced before JupyterLab starts"
+    lab = dry[lab_line]
+    assert "--ip=127.0.0.1" in lab and f"--ServerApp.root_dir={ws}" in lab
+    assert "token=" not in lab.lower() and "password" not in lab.lower(), "the default random token stays on"
