@@ -24,10 +24,10 @@ PARAMS ?=
 OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURSE_THREADS=2 OMP_NUM_THREADS=2 \
 	MKL_NUM_THREADS=2 TRANSFORMERS_VERBOSITY=error HF_HUB_DISABLE_PROGRESS_BARS=1 TOKENIZERS_PARALLELISM=false \
 	PYDEVD_DISABLE_FILE_VALIDATION=1
-# MPLBACKEND=Agg reaches nbval's kernels too, where it stops plt.show() from displaying anything: nbval must run
-# the notebooks under the same backend as the one they were executed with (helpers.notebooks execute). The browser
-# test and `make course` always use the inline backend (plots as images).
-TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=Agg
+# Matplotlib's inline backend, as in JupyterLab: plt.show() in a kernel stores the plot as an image, and the stored
+# outputs nbval compares against must have been made the same way (never MPLBACKEND=Agg, under which plt.show()
+# in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
+TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 
 .PHONY: setup models test lab bench workspace reset course lint
 
