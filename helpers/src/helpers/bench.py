@@ -107,7 +107,6 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     out["bandwidth_bound_tokens_per_s"] = out["memory_bandwidth_gb_s"] * 1e9 / perf.bytes_per_token(model)
     out["decode_fraction_of_bandwidth_bound"] = out["decode_tokens_per_s"] / out["bandwidth_bound_tokens_per_s"]
     out["lm_head_matvec_gb_s"] = perf.matvec_bandwidth(model.lm_head.weight)
-    del model
     return out
 
 
