@@ -39,7 +39,7 @@ CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or "/us
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SAMPLER = {"notebook": "06", "css": "course-sampler", "sliders": ("temperature", "top-k", "top-p")}
-RUN_TIMEOUT_S = 600  # per notebook; they take well under a minute each
+RUN_TIMEOUT_S = int(os.environ.get("COURSE_BROWSER_TIMEOUT", "600"))  # per notebook; each takes well under a minute
 
 
 def _missing() -> str | None:

@@ -1,7 +1,9 @@
 """Measurement plumbing shared by notebook 07 and ``make bench`` (``python -m helpers.bench``).
 
-- :func:`memory_bandwidth`: what this machine's memory can stream, measured with a large copy.
-- :func:`matvec_bandwidth`: what one matrix-vector product (the kernel decoding spends its time in) reaches.
+- :func:`memory_bandwidth`: what this machine's memory can stream: read only (a large sum) or a large copy.
+- :func:`matvec_bandwidth`: what one matrix-vector product (the kernel decoding spends its time in) reaches,
+  optionally with a given number of threads.
+- :func:`linear_share`: how much of a decoding step is spent in the matrix-vector products of ``nn.Linear``.
 - :func:`bytes_per_token`: bytes of weights a decoding step reads (every parameter once).
 - :func:`best_of`, :func:`race`: wall-clock timers (best of a few runs, interleaved so background load hits all sides).
 - :func:`step_seconds`: the wall time of each step of a greedy decode, with or without the KV cache.
@@ -12,45 +14,59 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
 GB = 1e9
 
 
-def memory_bandwidth(megabytes: int = 128, repeats: int = 5) -> float:
-    """Memory bandwidth in GB/s from the best of ``repeats`` copies of a ``megabytes`` float32 tensor.
+def memory_bandwidth(kind: str = "read", megabytes: int = 256, repeats: int = 5, threads: int | None = None) -> float:
+    """Memory bandwidth in GB/s, the best of ``repeats`` passes over a ``megabytes`` float32 tensor.
 
-    Counts every byte read and every byte written (the STREAM "copy" convention), so a copy of N bytes moves 2N bytes.
-    The default size is 4x a 32 MB L3 cache, big enough to measure main memory, small enough to keep RSS low.
+    ``kind="read"`` sums the tensor: bytes read only, which is what a decoding step does with its weights.
+    ``kind="copy"`` copies it and counts every byte read and written (the STREAM "copy" convention); a copy also pays
+    for writing, so it reports less than memory can read. The default size is 8x a 32 MB L3 cache, so it measures main
+    memory. ``threads`` runs the measurement with that many torch threads (and restores the count afterwards).
     """
     import torch
 
+    if kind not in ("read", "copy"):
+        raise ValueError(f'kind must be "read" or "copy", not {kind!r}')
     src = torch.ones(megabytes * 2**20 // 4)
     dst = torch.empty_like(src)
     dst.copy_(src)  # first touch: page faults are not bandwidth
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        dst.copy_(src)
-        best = min(best, time.perf_counter() - t0)
-    moved = 2 * src.numel() * src.element_size()
-    del src, dst
+    run = src.sum if kind == "read" else (lambda: dst.copy_(src))
+    with _threads(threads):
+        best = best_of(run, repeats)
+    moved = src.numel() * src.element_size() * (1 if kind == "read" else 2)
     return moved / best / GB
 
 
-def matvec_bandwidth(weight: Any, repeats: int = 10) -> float:
-    """GB/s of weights streamed by ``F.linear(x, weight)`` for one input row (what a decoding step does per layer)."""
+def matvec_bandwidth(weight: Any, repeats: int = 10, threads: int | None = None) -> float:
+    """GB/s of weights streamed by ``F.linear(x, weight)`` for one input row (what a decoding step does per layer).
+
+    ``threads`` runs it with that many torch threads (and restores the count afterwards).
+    """
     import torch
 
     x = torch.randn(1, weight.shape[1], dtype=weight.dtype)
-    with torch.no_grad():
+    with torch.no_grad(), _threads(threads):
         torch.nn.functional.linear(x, weight)  # warm-up
-        best = float("inf")
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            torch.nn.functional.linear(x, weight)
-            best = min(best, time.perf_counter() - t0)
+        best = best_of(lambda: torch.nn.functional.linear(x, weight), repeats)
     return weight.numel() * weight.element_size() / best / GB
+
+
+@contextmanager
+def _threads(n: int | None) -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    if n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def bytes_per_token(model: Any) -> int:
@@ -101,6 +117,36 @@ def step_seconds(model: Any, input_ids: Any, n_tokens: int, use_cache: bool) -> 
             step_input = next_tokens if use_cache else ids
             seconds.append(time.perf_counter() - t0)
     return seconds
+
+
+def linear_share(model: Any, input_ids: Any, n_tokens: int = 16) -> tuple[float, float]:
+    """Seconds of ``n_tokens`` greedy decoding steps with the cache (after the prompt), and the part of them spent
+    inside the model's ``nn.Linear`` layers (its matrix-vector products), timed by forward hooks."""
+    import torch
+    from transformers import DynamicCache
+
+    inside, started = [0.0], {}
+
+    def enter(module: Any, args: Any) -> None:
+        started[module] = time.perf_counter()
+
+    def leave(module: Any, args: Any, output: Any) -> None:
+        inside[0] += time.perf_counter() - started.pop(module)
+
+    linears = [m for m in model.modules() if isinstance(m, torch.nn.Linear)]
+    hooks = [m.register_forward_pre_hook(enter) for m in linears] + [m.register_forward_hook(leave) for m in linears]
+    cache = DynamicCache(config=model.config)
+    try:
+        with torch.no_grad():
+            step_input = model(input_ids, cache=cache, logits_to_keep=1).logits[:, -1].argmax(-1, keepdim=True)
+            inside[0], t0 = 0.0, time.perf_counter()  # the prompt step (prefill) is not counted
+            for _ in range(n_tokens):
+                step_input = model(step_input, cache=cache, logits_to_keep=1).logits[:, -1].argmax(-1, keepdim=True)
+            total = time.perf_counter() - t0
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total, inside[0]
 
 
 # ------------------------------------------------------------------ reference copy of notebook 07's loop

@@ -1,0 +1,63 @@
+"""helpers.perf, the measuring plumbing of notebook 07 and `make bench`, on a tiny random Llama (no kit needed).
+
+Timings are never compared with targets here (that is `make bench`'s job); these tests check what the functions
+count and that they leave the process as they found it.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from transformers import LlamaConfig, LlamaForCausalLM
+
+from helpers import perf
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.manual_seed(0)
+    config = LlamaConfig(vocab_size=97, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, tie_word_embeddings=True,
+                         bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    return LlamaForCausalLM(config).eval()
+
+
+def test_bytes_per_token_counts_tied_weights_once(tiny):
+    unique = {p.data_ptr(): p.numel() * p.element_size() for p in tiny.parameters()}
+    assert tiny.lm_head.weight.data_ptr() == tiny.model.embed_tokens.weight.data_ptr()
+    assert perf.bytes_per_token(tiny) == sum(unique.values())
+
+
+def test_bandwidth_measures_are_positive_and_restore_threads():
+    before = torch.get_num_threads()
+    assert perf.memory_bandwidth("read", megabytes=8, repeats=2, threads=1) > 0
+    assert perf.memory_bandwidth("copy", megabytes=8, repeats=2) > 0
+    assert perf.matvec_bandwidth(torch.randn(256, 64), repeats=2, threads=1) > 0
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="read"):
+        perf.memory_bandwidth("write", megabytes=8)
+
+
+def test_step_seconds_one_per_token(tiny):
+    ids = torch.tensor([[1, 5, 7]])
+    for use_cache in (True, False):
+        steps = perf.step_seconds(tiny, ids, 4, use_cache=use_cache)
+        assert len(steps) == 4 and all(s > 0 for s in steps)
+
+
+def test_linear_share_is_part_of_the_steps_and_removes_its_hooks(tiny):
+    total, inside = perf.linear_share(tiny, torch.tensor([[1, 5, 7]]), n_tokens=3)
+    assert 0 < inside < total
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in tiny.modules())
+
+
+@pytest.mark.parametrize("use_cache", [True, False])
+def test_reference_loop_equals_generate(tiny, use_cache):
+    ids = torch.tensor([[1, 5, 7], [1, 9, 3]])
+    settings = dict(temperature=0.7, top_k=20, top_p=0.9)
+    torch.manual_seed(3)
+    mine = perf.sample(tiny, ids, 6, **settings, eos_token_id=2, pad_token_id=2, use_cache=use_cache)
+    torch.manual_seed(3)
+    library = tiny.generate(ids, do_sample=True, max_new_tokens=6, eos_token_id=2, pad_token_id=2,
+                            use_cache=use_cache, **settings)
+    assert torch.equal(mine, library)
