@@ -52,7 +52,7 @@ def test_unexpected_errors_inside_a_check_become_hints(capsys):
 def test_expect_type():
     with pytest.raises(Hint, match="still None"):
         expect_type(None, int, "n")
-    with pytest.raises(Hint, match="should be a int; got str"):
+    with pytest.raises(Hint, match="should be an int; got str"):
         expect_type("3", int, "n")
     assert expect_type(3, int, "n") == 3
 

@@ -21,21 +21,25 @@ GB = 1e9
 
 
 def memory_bandwidth(kind: str = "read", megabytes: int = 256, repeats: int = 5, threads: int | None = None) -> float:
-    """Memory bandwidth in GB/s, the best of ``repeats`` passes over a ``megabytes`` float32 tensor.
+    """Memory bandwidth in GB/s, the best of ``repeats`` passes over ``megabytes`` of float32 tensors.
 
     ``kind="read"`` sums the tensor: bytes read only, which is what a decoding step does with its weights.
-    ``kind="copy"`` copies it and counts every byte read and written (the STREAM "copy" convention); a copy also pays
-    for writing, so it reports less than memory can read. The default size is 8x a 32 MB L3 cache, so it measures main
-    memory. ``threads`` runs the measurement with that many torch threads (and restores the count afterwards).
+    ``kind="copy"`` copies and counts every byte read and written (the STREAM "copy" convention); writing has costs of
+    its own, so it answers a different question. ``megabytes`` is all the measurement allocates (a copy splits it into
+    a source and a destination); the default is 8x a 32 MB L3 cache, so it measures main memory. ``threads`` runs the measurement with that many torch threads (and restores the count afterwards).
     """
     import torch
 
     if kind not in ("read", "copy"):
         raise ValueError(f'kind must be "read" or "copy", not {kind!r}')
-    src = torch.ones(megabytes * 2**20 // 4)
-    dst = torch.empty_like(src)
-    dst.copy_(src)  # first touch: page faults are not bandwidth
-    run = src.sum if kind == "read" else (lambda: dst.copy_(src))
+    # the measurement allocates `megabytes` in all: one tensor to read, or two halves to copy from and into
+    src = torch.ones(megabytes * 2**20 // 4 // (1 if kind == "read" else 2))  # ones: every page touched before timing
+    if kind == "read":
+        run = src.sum
+    else:
+        dst = torch.empty_like(src)
+        dst.copy_(src)  # first touch: page faults are not bandwidth
+        run = lambda: dst.copy_(src)  # noqa: E731
     with _threads(threads):
         best = best_of(run, repeats)
     moved = src.numel() * src.element_size() * (1 if kind == "read" else 2)

@@ -73,7 +73,8 @@ def expect_type(value: Any, types: type | tuple[type, ...], what: str) -> Any:
         raise Hint(f"{what} is still None: fill in the starter cell and run it.")
     if not isinstance(value, types):
         names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        raise Hint(f"{what} should be a {names}; got {type(value).__name__}.")
+        article = "an" if names[0].lower() in "aeiou" else "a"
+        raise Hint(f"{what} should be {article} {names}; got {type(value).__name__}.")
     return value
 
 
