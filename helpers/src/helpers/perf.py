@@ -26,7 +26,8 @@ def memory_bandwidth(kind: str = "read", megabytes: int = 256, repeats: int = 5,
     ``kind="read"`` sums the tensor: bytes read only, which is what a decoding step does with its weights.
     ``kind="copy"`` copies and counts every byte read and written (the STREAM "copy" convention); writing has costs of
     its own, so it answers a different question. ``megabytes`` is all the measurement allocates (a copy splits it into
-    a source and a destination); the default is 8x a 32 MB L3 cache, so it measures main memory. ``threads`` runs the measurement with that many torch threads (and restores the count afterwards).
+    a source and a destination); the default is 8x a 32 MB L3 cache, so it measures main memory.
+    ``threads`` runs the measurement with that many torch threads (and restores the count afterwards).
     """
     import torch
 
