@@ -112,3 +112,26 @@ def expect_close(t: Any, ref: Any, what: str, atol: float = 1e-5) -> None:
 def expect_equal(value: Any, ref: Any, what: str) -> None:
     if value != ref:
         raise Hint(f"{what} is {value!r}; that is not it yet.")
+
+
+# ---------------------------------------------------------------- the kit's models, shared by every check
+
+
+@functools.lru_cache(maxsize=None)
+def kit_tokenizer(entry: str) -> Any:
+    """The tokenizer of a kit entry, loaded once per kernel and shared by every check."""
+    from transformers import AutoTokenizer
+
+    from ..models import checkpoint
+
+    return AutoTokenizer.from_pretrained(checkpoint(entry))
+
+
+@functools.lru_cache(maxsize=2)
+def kit_model(entry: str, auto_class: str) -> Any:
+    """A kit entry loaded with a transformers Auto class (named by ``auto_class``), once per kernel for every check."""
+    import transformers
+
+    from ..models import checkpoint
+
+    return getattr(transformers, auto_class).from_pretrained(checkpoint(entry))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import Hint, exercise, expect_type
+from .core import Hint, exercise, expect_type, kit_tokenizer
 
 
 @functools.lru_cache(maxsize=1)
@@ -17,13 +17,8 @@ def _classifier() -> Any:
     return pipeline("sentiment-analysis", model=checkpoint("sentiment"))
 
 
-@functools.lru_cache(maxsize=1)
 def _generator_tokenizer() -> Any:
-    from transformers import AutoTokenizer
-
-    from ..models import checkpoint
-
-    return AutoTokenizer.from_pretrained(checkpoint("generator"))
+    return kit_tokenizer("generator")
 
 
 def _as_label_list(all_scores: Any) -> list[dict[str, Any]]:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import functools
 import numbers
 from typing import Any
 
-from .core import Hint, call, exercise, expect_type
+from .core import Hint, call, exercise, expect_type, kit_tokenizer
 
 
-@functools.lru_cache(maxsize=None)
 def _tokenizer(name: str) -> Any:
-    from transformers import AutoTokenizer
-
-    from ..models import checkpoint
-
-    return AutoTokenizer.from_pretrained(checkpoint(name))
+    return kit_tokenizer(name)
 
 
 def _rows(value: Any, what: str) -> list[list[int]]:

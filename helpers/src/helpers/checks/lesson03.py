@@ -11,21 +11,14 @@ import functools
 import operator
 from typing import Any, Sequence
 
-from .core import Hint, as_tensor, call, exercise, expect
+from .core import Hint, as_tensor, call, exercise, expect, kit_model, kit_tokenizer
 
 # Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
 POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
 
 
-@functools.lru_cache(maxsize=1)
 def _encoder() -> tuple[Any, Any]:
-    from transformers import AutoModel, AutoTokenizer
-
-    from ..models import checkpoint
-
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint("encoder"))
-    model = AutoModel.from_pretrained(checkpoint("encoder"))
-    return tokenizer, model
+    return kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
 
 
 @functools.lru_cache(maxsize=1)

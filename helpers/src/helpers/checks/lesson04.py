@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import Hint, call, exercise, expect
+from .core import Hint, call, exercise, expect, kit_model, kit_tokenizer
 
 NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
 
@@ -87,15 +87,8 @@ def check_best_spans(best_spans: Any) -> str:
     return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
 
 
-@functools.lru_cache(maxsize=1)
 def _generator() -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from ..models import checkpoint
-
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint("generator"))
-    model = AutoModelForCausalLM.from_pretrained(checkpoint("generator"))
-    return tokenizer, model
+    return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
 
 
 @functools.lru_cache(maxsize=1)

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect, expect_close, expect_type
+from .core import Hint, as_tensor, call, exercise, expect, expect_close, expect_type, kit_model, kit_tokenizer
 
 COURSE_SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
 MORE_SENTENCES = ["What a wonderful, moving film.", "The plot was dull and the acting worse.", "It was fine, I guess."]
 
 
-@functools.lru_cache(maxsize=1)
 def _sentiment() -> tuple[Any, Any]:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from ..models import checkpoint
-
-    path = checkpoint("sentiment")
-    return AutoTokenizer.from_pretrained(path), AutoModelForSequenceClassification.from_pretrained(path)
+    return kit_tokenizer("sentiment"), kit_model("sentiment", "AutoModelForSequenceClassification")
 
 
 def _logits(texts: list[str]) -> Any:

@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import functools
 import warnings
 from typing import Any
 
-from .core import Hint, exercise, expect, expect_type
+from .core import Hint, exercise, expect, expect_type, kit_model, kit_tokenizer
 
 SAMPLING_ONLY = ("temperature", "top_k", "top_p", "min_p", "typical_p")
 INPUTS = ("input_ids", "attention_mask", "inputs")
 
 
-@functools.lru_cache(maxsize=1)
 def _generator() -> tuple[Any, Any]:
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    from ..models import checkpoint
-
-    path = checkpoint("generator")
-    return AutoTokenizer.from_pretrained(path), AutoModelForCausalLM.from_pretrained(path)
+    return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
 
 
 def _chat_inputs(question: str) -> Any:

@@ -7,21 +7,15 @@ second copy of the model) and compute the reference with transformers' own logit
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_shape
+from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
 
 TEMPERATURE = 0.7
 
 
-@functools.lru_cache(maxsize=1)
 def _tokenizer() -> Any:
-    from transformers import AutoTokenizer
-
-    from ..models import checkpoint
-
-    return AutoTokenizer.from_pretrained(checkpoint("generator"))
+    return kit_tokenizer("generator")
 
 
 def _logits(logits: Any) -> Any:

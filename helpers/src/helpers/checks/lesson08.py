@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_shape
+from .core import Hint, as_tensor, call, exercise, expect_shape, kit_model, kit_tokenizer
 
 LOOP_CASES = (  # (seed, temperature, top_k, top_p, rows): the checks run your loop and generate on each
     (0, 0.7, 50, 0.9, 1),
@@ -20,14 +20,8 @@ LOOP_CASES = (  # (seed, temperature, top_k, top_p, rows): the checks run your l
 LOOP_TOKENS = 10
 
 
-@functools.lru_cache(maxsize=1)
 def _sentiment() -> tuple[Any, Any]:
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from ..models import checkpoint
-
-    return (AutoTokenizer.from_pretrained(checkpoint("sentiment")),
-            AutoModelForSequenceClassification.from_pretrained(checkpoint("sentiment")))
+    return kit_tokenizer("sentiment"), kit_model("sentiment", "AutoModelForSequenceClassification")
 
 
 @functools.lru_cache(maxsize=8)
@@ -251,9 +245,6 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
 def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
     """Step 6: the learner's sampling loop gives generate's tokens under the same seed (several seeds and settings)."""
     import torch
-    from transformers import AutoTokenizer
-
-    from ..models import checkpoint
 
     if not hasattr(model, "generate") or getattr(model.config, "model_type", None) != "llama":
         raise Hint("pass the generator of section 1 (the model whose .generate made the target) as the second "
@@ -261,7 +252,7 @@ def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
     prompt = as_tensor(prompt_ids, "prompt_ids")
     if prompt.ndim != 2 or prompt.shape[0] != 1 or prompt.dtype != torch.long:
         raise Hint(f"pass prompt_ids from section 1 (token ids, shape (1, length)); got shape {tuple(prompt.shape)}.")
-    tokenizer = AutoTokenizer.from_pretrained(checkpoint("generator"))
+    tokenizer = kit_tokenizer("generator")
     special = dict(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     for seed, t, k, p, n in LOOP_CASES:
         batch = prompt.repeat(n, 1)
