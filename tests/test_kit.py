@@ -130,3 +130,21 @@ def test_only_safetensors_and_no_remote_code():
     src = "\n".join(p.read_text() for p in pathlib.Path(helpers.__file__).parent.rglob("*.py"))
     assert "trust_remote_code=True" not in src
     assert "torch.load(" not in src
+
+
+def test_building_an_entry_builds_what_it_is_made_from(tmp_path, monkeypatch):
+    """`python -m helpers.kit sentiment` on an empty cache must build the encoder first (sentiment is fine-tuned
+    from it); fake builders record the order without downloading or training anything."""
+    from helpers import kit as kitmod
+
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    built = []
+    for name in kitmod.BUILDERS:
+        monkeypatch.setitem(kitmod.BUILDERS, name, lambda staging, name=name: built.append(name) or {})
+    monkeypatch.setattr(kitmod, "_publish", lambda staging, name, record: None)
+    monkeypatch.setattr(kitmod, "_write_manifest", lambda: None)
+
+    assert kitmod.with_dependencies(["sentiment"]) == ["encoder", "sentiment"]
+    assert kitmod.with_dependencies(["generator"]) == ["generator"]
+    kitmod.build(["sentiment"])
+    assert built == ["encoder", "sentiment"]

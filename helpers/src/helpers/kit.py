@@ -256,6 +256,15 @@ BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "generator": build_generator,
     "sentiment": build_sentiment,
 }
+DEPENDS: dict[str, tuple[str, ...]] = {"sentiment": ("encoder",)}  # entries built from other entries
+
+
+def with_dependencies(names: list[str]) -> list[str]:
+    """The entries to build for ``names``: those and what they are built from, in build order (dependencies first)."""
+    wanted = set(names)
+    for name in names:
+        wanted.update(DEPENDS.get(name, ()))
+    return [name for name in BUILDERS if name in wanted]
 
 
 def build(names: list[str] | None = None, force: bool = False) -> dict[str, float]:
@@ -267,6 +276,7 @@ def build(names: list[str] | None = None, force: bool = False) -> dict[str, floa
     for n in names:
         if n not in BUILDERS:
             raise KitError(f"Unknown kit entry {n!r}: choose from {', '.join(BUILDERS)}.")
+    names = with_dependencies(names)  # e.g. sentiment needs the encoder it is fine-tuned from
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
     _clean_leftovers()

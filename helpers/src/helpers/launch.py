@@ -21,8 +21,6 @@ BRANCH = "main"
 # What Colab must install on top of what it ships, at the versions of ../requirements.txt. Colab's own torch is kept
 # (the cell pins it to the version already installed, so pip can never replace it).
 COLAB_PACKAGES = ("transformers", "tokenizers", "safetensors", "accelerate", "gguf")
-# Kit entries built from other entries (see helpers.kit: build_sentiment fine-tunes the encoder).
-KIT_DEPENDS = {"sentiment": ("encoder",)}
 
 LAUNCH_TAG = "launch-row"
 COLAB_TAG = "colab-setup"
@@ -57,16 +55,11 @@ def colab_pins(requirements: Path | None = None) -> list[str]:
 
 def with_dependencies(names: Iterable[str]) -> list[str]:
     """The kit entries to build for ``names``, dependencies first, in the kit's own order."""
+    from . import kit
     from .models import MODELS
 
-    wanted = set(names)
-    for name in list(wanted):
-        wanted.update(KIT_DEPENDS.get(name, ()))
-    order = [n for n in MODELS if n in wanted]
-    for name, deps in KIT_DEPENDS.items():  # the kit's order must already put dependencies first
-        if name in order:
-            assert all(order.index(d) < order.index(name) for d in deps), (name, deps, order)
-    return order
+    wanted = kit.with_dependencies(list(names))
+    return [name for name in MODELS if name in wanted]  # MODELS lists every entry after what it is built from
 
 
 COLAB_CELL = """\
