@@ -5,7 +5,7 @@
 #   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
 #   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
 #   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
-#                     parameters as papermill's, e.g. make course PARAMS="-p seed 1"
+#                     parameters as papermill's, e.g. make course PARAMS="-p SEED 1"
 #   make setup        venv + pinned deps + helpers (editable); redone only when requirements change
 #   make models       build the offline model kit into $(COURSE_CACHE)
 #   make bench        speed and memory benchmark -> build/bench.json

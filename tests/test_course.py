@@ -112,8 +112,8 @@ def test_yaml_and_raw_parameters():
 
 
 def test_make_course_passes_params(tmp_path: Path):
-    """`make course PARAMS="-p seed 1"` hands PARAMS to helpers.course (checked without running it: make -n)."""
-    proc = subprocess.run(["make", "-n", "-C", str(ROOT), "-o", "models", "course", "PARAMS=-p seed 1"],
+    """`make course PARAMS="-p SEED 1"` hands PARAMS to helpers.course (checked without running it: make -n)."""
+    proc = subprocess.run(["make", "-n", "-C", str(ROOT), "-o", "models", "course", "PARAMS=-p SEED 1"],
                           capture_output=True, text=True, check=True)
     line = next(ln for ln in proc.stdout.splitlines() if "helpers.course" in ln)
-    assert line.rstrip().endswith("-p seed 1") and "MPLBACKEND=Agg" not in line
+    assert line.rstrip().endswith("-p SEED 1") and "MPLBACKEND=Agg" not in line

@@ -1,7 +1,7 @@
 """Instructor build (``make course``): every notebook executed, rendered to HTML, indexed, timed and measured.
 
     python -m helpers.course                          # every notebooks/NN_*.ipynb
-    python -m helpers.course -p seed 1                # papermill parameters, as `make course PARAMS="-p seed 1"`
+    python -m helpers.course -p SEED 1                # papermill parameters, as `make course PARAMS="-p SEED 1"`
     python -m helpers.course -y "{seed: 1}" -r text "it's raw" --notebooks notebooks --out build
 
 For each notebook, in order, in a fresh process: papermill executes it (kernel cwd = its folder, as in the course)
