@@ -77,3 +77,16 @@ def test_an_empty_prompt_stops_the_notebook_with_one_line():
     assert [o["output_type"] for o in outputs] == ["stream"], outputs
     text = outputs[0]["text"]
     assert text.startswith("❌ PROMPT should be a non-empty string, not ''") and text.count("\n") == 1
+
+
+def test_choices_known_only_with_the_model_or_the_text():
+    from helpers.knobs import check_choice
+
+    check_choice("LAYER", 5, range(6), "a layer of this model")
+    check_choice("FOCUS_TOKEN", "it", ["[CLS]", "the", "cat", "it"], "a token of ATTENTION_SENTENCE")
+    for name, value, choices, shown in [("LAYER", 6, range(6), "(0 to 5), not 6"),
+                                        ("HEAD", True, range(12), "(0 to 11), not True"),
+                                        ("FOCUS_TOKEN", "dog", ["the", "cat"], "('the', 'cat'), not 'dog'")]:
+        with pytest.raises(CourseError) as info:
+            check_choice(name, value, choices, "one of these")
+        assert str(info.value).startswith(f"{name} should be one of these {shown}: change it in the parameters")

@@ -9,7 +9,7 @@ notebook shows as one sentence saying what to change.
 from __future__ import annotations
 
 import numbers
-from typing import Any
+from typing import Any, Sequence
 
 from .errors import CourseError
 
@@ -88,3 +88,15 @@ def check_knobs(**knobs: Any) -> None:
             shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
             raise CourseError(f"{name} should be {RULES[kind]}, not {shown}: change it {WHERE} and run the "
                               f"notebook again from there.")
+
+
+def check_choice(name: str, value: Any, choices: Sequence[Any], what: str) -> None:
+    """One sentence unless ``value`` is one of ``choices``: knobs that only make sense for this model or this text
+    (a layer index, a token of a sentence) are checked where the model or the text is at hand."""
+    if isinstance(value, bool) or value not in choices:
+        if isinstance(choices, range):
+            shown = f"{choices.start} to {choices.stop - 1}"
+        else:
+            shown = ", ".join(repr(c) for c in list(choices)[:12]) + (", ..." if len(choices) > 12 else "")
+        raise CourseError(f"{name} should be {what} ({shown}), not {value!r}: change it {WHERE} and run the "
+                          f"notebook again from there.")
