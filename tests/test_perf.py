@@ -61,3 +61,33 @@ def test_reference_loop_equals_generate(tiny, use_cache):
     library = tiny.generate(ids, do_sample=True, max_new_tokens=6, eos_token_id=2, pad_token_id=2,
                             use_cache=use_cache, **settings)
     assert torch.equal(mine, library)
+
+
+def test_bench_goals_and_table():
+    """`make bench`'s verdicts: met / NOT met against each goal, and the table shows them (no model needed)."""
+    from helpers import bench
+
+    metrics = {"hand_loop_vs_generate_ratio": 1.2, "decode_fraction_of_bandwidth_bound": 0.6, "peak_rss_mb": 900.0,
+               "notebooks_seconds": {"00_x": 10.0, "total": 10.0}, "notebook_errors": {}, "peak_rss_notebook": "00_x"}
+    status = bench.goal_status(metrics)
+    assert {k: v["met"] for k, v in status.items()} == {
+        "hand_loop_vs_generate_ratio": False, "decode_fraction_of_bandwidth_bound": True,
+        "notebooks_seconds_total": True, "peak_rss_mb": True}
+    notebooks_only = {"notebooks_seconds": {"00_x": 10.0, "total": 10.0}, "notebook_errors": {},
+                      "peak_rss_mb": 2000.0, "peak_rss_notebook": "00_x"}  # over its goal of 1500
+    text = str(bench.table(notebooks_only, bench.goal_status(notebooks_only)))
+    assert "notebooks_seconds (total)" in text and "peak_rss_mb (00_x)" in text and "NOT met" in text
+
+
+def test_bench_memory_probe_reads_the_process_own_peak():
+    """The probe bench runs inside each kernel prints this process's peak RSS in MB (VmHWM on Linux)."""
+    import contextlib
+    import io
+
+    from helpers import bench
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(bench.RSS_CELL, {})
+    peak = float(out.getvalue().strip())
+    assert 10 < peak < 100_000
