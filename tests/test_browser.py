@@ -3,7 +3,7 @@
 Starts the venv's JupyterLab on 127.0.0.1 (a free port, a random token) on a temporary copy of the notebooks with
 their outputs cleared, opens each notebook in headless Chromium (Debian's ``chromium``, driven by Playwright),
 clicks Run > Run All Cells, waits for the kernel to go idle, and checks: every code cell ran, no error output, plots
-shown as images, and, in notebook 06 (or wherever it appears), the sampler widget (CSS class ``course-sampler``)
+shown as images, and, in notebook 08 (or wherever it appears), the sampler widget (CSS class ``course-sampler``)
 with sliders "temperature", "top-k" and "top-p" that respond to a change. A screenshot of each notebook is saved in
 ``build/browser/`` and the time each took in ``build/browser/times.md``. The server is stopped at the end, whatever
 happens (and if this process dies, the server gets SIGTERM from the kernel: PR_SET_PDEATHSIG).

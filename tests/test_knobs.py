@@ -64,7 +64,7 @@ def test_an_unknown_knob_is_a_course_bug():
 
 
 def test_an_empty_prompt_stops_the_notebook_with_one_line():
-    """Notebook 06 with PROMPT = "" (as papermill would inject it): the check cell prints one line, no traceback."""
+    """Notebook 08 with PROMPT = "" (as papermill would inject it): the check cell prints one line, no traceback."""
     from nbclient import NotebookClient
 
     nb = nbformat.read(next(p for p in NOTEBOOKS if p.name.startswith("06_")), as_version=4)

@@ -29,9 +29,9 @@ def notebook(*sources: str, solution: str | None = None):
 
 
 def test_badges_point_at_the_notebook_in_the_repo():
-    row = badges("03_model_body_and_shapes.ipynb")
+    row = badges("04_model_body_and_shapes.ipynb")
     assert f"https://colab.research.google.com/github/{launch.REPO}/blob/{launch.BRANCH}/notebooks/" \
-           "03_model_body_and_shapes.ipynb" in row
+           "04_model_body_and_shapes.ipynb" in row
     assert f"https://mybinder.org/v2/gh/{launch.REPO}/{launch.BRANCH}?labpath=notebooks%2F03_model_body_and_shapes" \
            ".ipynb" in row
     assert row.startswith("[![Open In Colab]") and "[![Binder]" in row

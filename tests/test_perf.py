@@ -1,4 +1,4 @@
-"""helpers.perf, the measuring plumbing of notebook 07 and `make bench`, on a tiny random Llama (no kit needed).
+"""helpers.perf, the measuring plumbing of notebook 09 and `make bench`, on a tiny random Llama (no kit needed).
 
 Timings are never compared with targets here (that is `make bench`'s job); these tests check what the functions
 count and that they leave the process as they found it.

@@ -102,7 +102,7 @@ def test_reset_of_a_notebook_the_learner_does_not_have(course: Path, tmp_path: P
     assert backup is None and source(restored) == "answer = None"
 
 
-@pytest.mark.parametrize("name", ["7", "07_generation", "", "x"])
+@pytest.mark.parametrize("name", ["7", "09_generation", "", "x"])
 def test_reset_of_an_unknown_notebook_says_which_exist(course: Path, tmp_path: Path, name: str):
     with pytest.raises(CourseError, match="00_setup.ipynb, 01_pipelines.ipynb"):
         reset(course, tmp_path / "workspace", name)

@@ -6,7 +6,7 @@
 Measured in one run, with the generator (SmolLM2-135M-Instruct, float32) and the seed text's sampling settings
 (temperature 0.7, top-k 50, top-p 0.9), end-of-sequence disabled so every run makes exactly the tokens asked for:
 
-- ``hand_loop_vs_generate_ratio``: wall time of notebook 07's hand loop with the KV cache / ``model.generate``,
+- ``hand_loop_vs_generate_ratio``: wall time of notebook 09's hand loop with the KV cache / ``model.generate``,
   64 new tokens (best of 4 each, interleaved). Goal <= 1.05.
 - ``nocache_vs_cache_ratio_256``: the hand loop without / with the KV cache, 256 new tokens (one run each).
 - ``decode_tokens_per_s``: steady-state decoding speed (median step after the prompt, with the cache), and

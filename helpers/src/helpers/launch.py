@@ -143,7 +143,7 @@ def _module_imports(path: Path, tree: ast.AST) -> list[str]:
             base = package[: len(package) - node.level + 1] if node.level else []
             mod = ".".join(base + (node.module.split(".") if node.module else []))
             out.append(mod)
-            out += [f"{mod}.{alias.name}" for alias in node.names]  # `from .checks import lesson05`
+            out += [f"{mod}.{alias.name}" for alias in node.names]  # `from .checks import lesson07`
         elif isinstance(node, ast.Import):
             out += [alias.name for alias in node.names]
     return [m for m in out if m == "helpers" or m.startswith("helpers.")]

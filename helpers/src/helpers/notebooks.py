@@ -1,6 +1,6 @@
 """Notebook housekeeping for authors and CI: execute a notebook in place, keep it clean, find its exercises.
 
-    python -m helpers.notebooks execute notebooks/05_logits_to_labels.ipynb   # run top to bottom, save outputs
+    python -m helpers.notebooks execute notebooks/07_logits_to_labels.ipynb   # run top to bottom, save outputs
     python -m helpers.notebooks check notebooks/*.ipynb                       # fail if a notebook is not clean
 
 "Clean" (nbdev-style): no stored widget state, no per-cell execution timing metadata, execution counts 1..N in

@@ -1,4 +1,4 @@
-"""Measurement plumbing shared by notebook 07 and ``make bench`` (``python -m helpers.bench``).
+"""Measurement plumbing shared by notebook 09 and ``make bench`` (``python -m helpers.bench``).
 
 - :func:`memory_bandwidth`: what this machine's memory can stream: read only (a large sum) or a large copy.
 - :func:`matvec_bandwidth`: what one matrix-vector product (the kernel decoding spends its time in) reaches,
@@ -7,7 +7,7 @@
 - :func:`bytes_per_token`: bytes of weights a decoding step reads (every parameter once).
 - :func:`best_of`, :func:`race`: wall-clock timers (best of a few runs, interleaved so background load hits all sides).
 - :func:`step_seconds`: the wall time of each step of a greedy decode, with or without the KV cache.
-- :func:`filter_logits`, :func:`sample`: a reference copy of notebook 07's sampling loop, so the benchmark times the
+- :func:`filter_logits`, :func:`sample`: a reference copy of notebook 09's sampling loop, so the benchmark times the
   same algorithm the lesson writes (the notebook shows its own readable version and asserts both agree).
 """
 
@@ -154,11 +154,11 @@ def linear_share(model: Any, input_ids: Any, n_tokens: int = 16) -> tuple[float,
     return total, inside[0]
 
 
-# ------------------------------------------------------------------ reference copy of notebook 07's loop
+# ------------------------------------------------------------------ reference copy of notebook 09's loop
 
 
 def filter_logits(logits: Any, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Any:
-    """Temperature, then top-k, then top-p: the order ``generate`` applies them (notebook 07 shows where)."""
+    """Temperature, then top-k, then top-p: the order ``generate`` applies them (notebook 09 shows where)."""
     import torch
 
     if temperature != 1.0:
@@ -178,7 +178,7 @@ def filter_logits(logits: Any, temperature: float = 1.0, top_k: int = 0, top_p: 
 def sample(model: Any, input_ids: Any, max_new_tokens: int, temperature: float = 1.0, top_k: int = 0,
            top_p: float = 1.0, eos_token_id: int | None = None, pad_token_id: int | None = None,
            use_cache: bool = True) -> Any:
-    """Notebook 07's sampling loop (batch-safe EOS, optional KV cache); same tokens as ``generate`` under one seed."""
+    """Notebook 09's sampling loop (batch-safe EOS, optional KV cache); same tokens as ``generate`` under one seed."""
     import torch
     from transformers import DynamicCache
 

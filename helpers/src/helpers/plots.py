@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 
-# ---------------------------------------------------------------- notebook 07: generation by hand
+# ---------------------------------------------------------------- notebook 09: generation by hand
 
 
 def leak_vs_shift(shifts: Sequence[float], leaked: Sequence[float], fixed: Sequence[float] | None = None) -> Any:
@@ -55,11 +55,11 @@ def decode_step_times(no_cache: Sequence[float], cache: Sequence[float]) -> Any:
     return fig
 
 
-# ---------------------------------------------------------------- notebooks 05 and 06: logits to labels, generate()
+# ---------------------------------------------------------------- notebooks 07 and 008: logits to labels, generate()
 
 
 def class_probabilities(probs: Any, class_names: Sequence[str], texts: Sequence[str]) -> Any:
-    """One horizontal bar chart per text: the probability of each class, the predicted one in colour (notebook 05)."""
+    """One horizontal bar chart per text: the probability of each class, the predicted one in colour (notebook 07)."""
     import textwrap
 
     import matplotlib.pyplot as plt
@@ -82,7 +82,7 @@ def class_probabilities(probs: Any, class_names: Sequence[str], texts: Sequence[
 
 
 def temperature_bars(probs_by_temperature: dict, labels: Sequence[str], title: str = "") -> Any:
-    """Grouped bars: the same tokens' probabilities at several temperatures (notebook 05)."""
+    """Grouped bars: the same tokens' probabilities at several temperatures (notebook 07)."""
     import matplotlib.pyplot as plt
 
     temps = list(probs_by_temperature)
@@ -105,7 +105,7 @@ def temperature_bars(probs_by_temperature: dict, labels: Sequence[str], title: s
 def next_token_cutoffs(sorted_probs: Any, labels: Sequence[str], n_top_k: int, n_top_p: int, top_p: float,
                        show: int = 60, ranks: int = 150) -> Any:
     """Left: the ``show`` most likely next tokens (log scale), those top-k keeps in colour. Right: the cumulative
-    probability by rank, with the ranks where top-k and top-p cut (notebook 06). ``sorted_probs`` is sorted, largest
+    probability by rank, with the ranks where top-k and top-p cut (notebook 08). ``sorted_probs`` is sorted, largest
     first; the counts kept are computed by the notebook and only drawn here."""
     import matplotlib.pyplot as plt
 
@@ -140,7 +140,7 @@ def next_token_cutoffs(sorted_probs: Any, labels: Sequence[str], n_top_k: int, n
 
 def kept_tokens(original: Sequence[float], renormalised: Sequence[float], labels: Sequence[str], title: str) -> Any:
     """The kept tokens after sampling filters: renormalised probability (bars) next to the probability before filtering
-    (outlined bars); notebook 06's sampler widget draws this for its slider values."""
+    (outlined bars); notebook 08's sampler widget draws this for its slider values."""
     import matplotlib.pyplot as plt
 
     n = len(labels)
@@ -161,7 +161,7 @@ def kept_tokens(original: Sequence[float], renormalised: Sequence[float], labels
     return fig
 
 
-# ---------------------------------------------------------------- notebook 03: the model body and its shapes
+# ---------------------------------------------------------------- notebook 04: the model body and its shapes
 
 
 def hidden_state_axes(hidden: Any, tokens: Sequence[Sequence[str]], mask: Any) -> Any:

@@ -1,6 +1,6 @@
 """Interactive controls of the course (ipywidgets), built so that a saved notebook stays deterministic.
 
-:func:`sampler` (notebook 06) puts sliders for temperature, top-k and top-p over one set of real next-token logits and
+:func:`sampler` (notebook 08) puts sliders for temperature, top-k and top-p over one set of real next-token logits and
 redraws which tokens survive and their renormalised probabilities. The filtering math is not here: the notebook passes
 its own ``filter_fn`` in, so the widget shows exactly the code the lesson wrote.
 

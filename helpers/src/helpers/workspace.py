@@ -106,7 +106,7 @@ def sync(src: Path, dst: Path) -> dict[str, list[str]]:
 
 
 def find_notebook(folder: Path, nb: str) -> Path | None:
-    """The notebook of ``folder`` that ``nb`` names: a number ("3", "03"), a stem ("03_model_body") or a file name."""
+    """The notebook of ``folder`` that ``nb`` names: a number ("3", "03"), a stem ("04_model_body") or a file name."""
     nb = str(nb).strip()
     if nb.endswith(".ipynb"):
         nb = nb[: -len(".ipynb")]

@@ -1,147 +1,145 @@
-"""Checks for notebook 04 (heads): the k best valid answer spans of extractive QA, and the top-k next tokens of the
-kit's generator.
+"""Checks for notebook 04 (the model body and its shapes): max pooling with the mask, an attention shape predicted
+before running the model, and a cosine-similarity matrix.
 
-Every check computes its reference itself: spans by brute force over every (start, end) pair, next-token
-probabilities from the kit's generator (loaded here, once).
+Every check computes its reference itself: real hidden states of the kit's encoder on a padded batch, the encoder's
+own tokenizer and config, and torch's own normalisation.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+import operator
+from typing import Any, Sequence
 
-from .core import Hint, call, exercise, expect, kit_model, kit_tokenizer
+from .core import Hint, as_tensor, call, exercise, expect, kit_model, kit_tokenizer
 
-NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
-
-
-def _span_cases() -> list[dict[str, Any]]:
-    """Start/end logits over 24 positions laid out like a QA input: [CLS] question [SEP] context [SEP], with traps."""
-    import torch
-
-    n, context = 24, list(range(9, 23))  # 0 = [CLS], 1-7 = question, 8 = [SEP], 9-22 = context, 23 = [SEP]
-    mask = torch.zeros(n, dtype=torch.bool)
-    mask[context] = True
-    generator = torch.Generator().manual_seed(4)
-    cases = []
-    for k, max_len in ((3, 5), (5, 15)):
-        start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
-        cases.append({"start": start, "end": end, "k": k, "max_len": max_len, "trap": "random"})
-    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
-    start[3], end[5] = 9.0, 9.0  # the best start and end of all are in the question
-    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "question"})
-    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
-    start[18], end[12] = 6.0, 6.0  # the best start comes after the best end
-    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "order"})
-    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
-    start[10], end[21] = 6.0, 6.0  # the best pair is 12 tokens long
-    cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length"})
-    for case in cases:
-        case["mask"] = mask
-    return cases
+# Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
+POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
 
 
-def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int) -> list[tuple[int, int]]:
-    valid = [(s, e) for s in range(len(start)) for e in range(s, min(s + max_len, len(end))) if mask[s] and mask[e]]
-    valid.sort(key=lambda span: -(start[span[0]] + end[span[1]]).item())
-    return valid[:k]
-
-
-def _as_spans(result: Any, k: int) -> list[tuple[int, int]]:
-    if result is None:
-        raise Hint("best_spans returned None: return a list of (start, end) pairs.")
-    if isinstance(result, tuple) and len(result) == 2 and all(isinstance(v, int) for v in result):
-        raise Hint("best_spans returned a single (start, end) pair: return a list of the k best, even when k = 1.")
-    try:
-        spans = [(int(s), int(e)) for s, e in result]
-    except (TypeError, ValueError):
-        raise Hint("best_spans should return a list of (start, end) pairs of token positions (ints).") from None
-    expect(len(spans) == k, f"best_spans returned {len(spans)} spans for k = {k}: return exactly k, best first.")
-    return spans
-
-
-@exercise
-def check_best_spans(best_spans: Any) -> str:
-    for case in _span_cases():
-        start, end, mask, max_len, k = case["start"], case["end"], case["mask"], case["max_len"], case["k"]
-        result = call(best_spans, start.clone(), end.clone(), mask.clone(), max_len, k,
-                      what="best_spans(start_logits, end_logits, context_mask, max_answer_len, k)")
-        spans = _as_spans(result, k)
-        for s, e in spans:
-            expect(0 <= s < len(start) and 0 <= e < len(end), f"span {(s, e)} is outside the input.")
-            expect(bool(mask[s]) and bool(mask[e]), f"span {(s, e)} starts or ends outside the context (in the "
-                                                    "question or on a special token): keep only positions where "
-                                                    "context_mask is True.")
-            expect(s <= e, f"span {(s, e)} ends before it starts: keep only start <= end.")
-            expect(e - s + 1 <= max_len, f"span {(s, e)} is {e - s + 1} tokens long; max_answer_len is {max_len}: "
-                                         "keep only end - start + 1 <= max_answer_len.")
-        expect(len(set(spans)) == len(spans), "best_spans returned the same span twice.")
-        reference = _reference_spans(start, end, mask, max_len, k)
-        if spans != reference:
-            if set(spans) == set(reference):
-                raise Hint("the right spans, in the wrong order: sort them best first (highest score first).")
-            best = next(span for span in reference if span not in spans)
-            score = (start[best[0]] + end[best[1]]).item()
-            raise Hint(f"a valid span is missing: {best} scores start_logits[{best[0]}] + end_logits[{best[1]}] = "
-                       f"{score:.3f}, more than one you returned. Score every valid (start, end) pair.")
-    return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
-
-
-def _generator() -> tuple[Any, Any]:
-    return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
+def _encoder() -> tuple[Any, Any]:
+    return kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
 
 
 @functools.lru_cache(maxsize=1)
-def _prompt_logits() -> Any:
-    """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
+def _padded_batch() -> tuple[Any, Any]:
+    """last_hidden_state and attention_mask of the encoder on POOL_SENTENCES, padded."""
     import torch
 
-    tokenizer, model = _generator()
+    tokenizer, model = _encoder()
+    inputs = tokenizer(list(POOL_SENTENCES), padding=True, return_tensors="pt")
     with torch.no_grad():
-        return model(**tokenizer(NEXT_TOKEN_PROMPT, return_tensors="pt")).logits[0]
+        hidden = model(**inputs).last_hidden_state
+    return hidden, inputs["attention_mask"]
 
 
 @exercise
-def check_top_next_tokens(top_next_tokens: Any) -> str:
+def check_max_pool(max_pool: Any) -> str:
     import torch
 
-    k = 4
-    result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
-    if result is None:
-        raise Hint("top_next_tokens returned None: return a list of (token text, probability) pairs.")
+    hidden, mask = _padded_batch()
+    result = call(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)")
+    if isinstance(result, tuple) and hasattr(result, "values") and hasattr(result, "indices"):  # torch.return_types
+        raise Hint("torch.max(..., dim=1) returns (values, indices): return its .values.")
+    t = as_tensor(result, "the result of max_pool").double()
+    batch, seq, dim = hidden.shape
+    if tuple(t.shape) == (batch, seq, dim):
+        raise Hint("the result still has a sequence axis: take the maximum over the tokens (dim=1).")
+    if tuple(t.shape) in ((dim,), (batch,), (seq, dim), (batch, seq)):
+        raise Hint(f"the result has shape {tuple(t.shape)}: take the maximum over the sequence axis only (dim=1), "
+                   f"to get one vector per sentence, shape ({batch}, {dim}).")
+    expect(tuple(t.shape) == (batch, dim), f"the result has shape {tuple(t.shape)}; expected ({batch}, {dim}): "
+                                           "one vector per sentence.")
+    h = hidden.double()
+    padding = mask.unsqueeze(-1) == 0
+    reference = h.masked_fill(padding, float("-inf")).max(dim=1).values
+    if bool(torch.isfinite(t).all()) and (t - reference).abs().max().item() < 1e-6:
+        won = int((h.max(dim=1).values != reference).sum())
+        return (f"padded positions cannot win: without the mask they would have won {won} of the "
+                f"{batch * dim} (sentence, feature) maxima of this batch.")
+    if torch.allclose(t, h.max(dim=1).values, atol=1e-6):
+        raise Hint("that is the maximum over every position, padding included: padded vectors are not zero and "
+                   "win some features. Take them out of the race with the mask first.")
+    if torch.allclose(t, h.masked_fill(padding, 0.0).max(dim=1).values, atol=1e-6):
+        raise Hint("padding set to 0 still wins every feature that is negative at all the real tokens (max = 0): "
+                   "fill padded positions with float('-inf') instead (masked_fill).")
+    expect(bool(torch.isfinite(t).all()), "the result contains inf or nan: every sentence has real tokens, so "
+                                          "its maximum over them is finite.")
+    diff = (t - reference).abs().max().item()
+    expect(diff < 1e-6, f"the result is off by up to {diff:.3g} from the maximum over the real tokens: "
+                        "mask out padded positions, then take the maximum over dim=1.")
+    return "your max pooling matches the masked maximum."
+
+
+def _as_shape(value: Any) -> tuple[int, ...]:
+    if value is None:
+        raise Hint("predicted_shape is still None: write a tuple of ints, e.g. (1, 2, 3, 4).")
+    if hasattr(value, "shape") and not isinstance(value, tuple):  # a tensor was given, not its shape
+        raise Hint("predicted_shape should be a tuple of ints (a shape), not a tensor.")
+    if not isinstance(value, (tuple, list)):  # torch.Size is a tuple
+        raise Hint(f"predicted_shape should be a tuple of ints; got {type(value).__name__}.")
     try:
-        pairs = [(token, float(p)) for token, p in result]
-    except (TypeError, ValueError):
-        raise Hint("top_next_tokens should return a list of (token text, probability) pairs.") from None
-    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
-    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t, _ in pairs):
-        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
-    expect(all(isinstance(t, str) for t, _ in pairs), "each pair should start with the token's text (a str).")
-    tokenizer, _ = _generator()  # loaded only now: an unwritten function gets its hint at once
-    logits = _prompt_logits()
-    probs = logits[-1].softmax(dim=-1)
-    top = probs.topk(k)
-    ids = top.indices.tolist()
-    texts = [tokenizer.decode([i]) for i in ids]
-    raw = tokenizer.convert_ids_to_tokens(ids)
-    mine = [t for t, _ in pairs]
-    values = torch.tensor([p for _, p in pairs], dtype=torch.float64)
-    first_position = [tokenizer.decode([i]) for i in logits[0].softmax(dim=-1).topk(k).indices.tolist()]
-    if mine == first_position and mine != texts:
-        raise Hint("those are the predictions after the first token: the next token after the whole prompt is "
-                   "predicted at the last position, logits[0, -1].")
-    if mine != texts and mine != raw:
-        if sorted(mine) == sorted(texts) or sorted(mine) == sorted(raw):
-            raise Hint("the right tokens in the wrong order: most likely first (topk sorts them for you).")
-        raise Hint(f"the tokens are not the {k} most likely after the prompt: take the last position's logits, "
-                   "softmax, then topk.")
-    reference = top.values.double()
-    if torch.allclose(values, logits[-1, ids].double(), atol=1e-3):
-        raise Hint("those are logits, not probabilities: apply softmax over the whole vocabulary first.")
-    if torch.allclose(values, reference / reference.sum(), atol=1e-4):
-        raise Hint("the probabilities were normalised over the top k only: softmax over the whole vocabulary, "
-                   "then pick the top k.")
-    diff = (values - reference).abs().max().item()
-    expect(diff < 1e-4, f"the probabilities are off by up to {diff:.3g}: softmax over the last position's logits "
-                        "(no temperature), then topk.")
-    return f"after {NEXT_TOKEN_PROMPT!r} the most likely next token is {texts[0]!r} ({reference[0].item():.2f})."
+        return tuple(operator.index(v) for v in value)  # ints (also numpy/torch ints); 12.0 or "12" are refused
+    except TypeError:
+        raise Hint("predicted_shape should hold whole numbers (ints) only.") from None
+
+
+@exercise
+def check_attention_shape(predicted_shape: Any, sentences: Sequence[str]) -> str:
+    tokenizer, model = _encoder()
+    shape = _as_shape(predicted_shape)
+    cfg = model.config
+    batch = len(sentences)
+    seq = tokenizer(list(sentences), padding=True, return_tensors="pt")["input_ids"].shape[1]
+    truth = (batch, cfg.num_attention_heads, seq, seq)
+    if len(shape) == 3:
+        raise Hint("one attention tensor has 4 axes: (batch, heads, query positions, key positions).")
+    expect(len(shape) == 4, f"one attention tensor has 4 axes; your shape has {len(shape)}.")
+    if cfg.hidden_size in shape:
+        raise Hint(f"{cfg.hidden_size} is the hidden size: attention weights hold one number per (query, key) pair "
+                   "of positions, per head; the hidden size does not appear.")
+    expect(shape[0] == batch, f"the first axis is the batch: {batch} sentences.")
+    if shape[1] == cfg.num_hidden_layers:
+        raise Hint(f"{cfg.num_hidden_layers} is the number of layers: outputs.attentions is a tuple with one tensor "
+                   "per layer; inside a tensor, axis 1 counts the heads (model.config.num_attention_heads).")
+    expect(shape[1] == cfg.num_attention_heads, "axis 1 counts attention heads: read model.config.num_attention_heads.")
+    if shape[2] == shape[3] and shape[2] in (seq - 2, seq - 1):
+        raise Hint("close: count the special tokens [CLS] and [SEP] too.")
+    if shape[2] == shape[3] and shape[2] > seq:
+        raise Hint("longer than the padded length: count the tokens of the longest sentence, [CLS] and [SEP] included, "
+                   "and no more.")
+    if shape[2] == shape[3] and shape[2] < seq:
+        raise Hint("padding makes every sentence as long as the longest one: use the longest sentence's token count, "
+                   "special tokens included.")
+    expect(shape[2] == seq and shape[3] == seq, "the last two axes are both the padded sequence length: "
+                                                "tokenize the sentences with padding=True and read input_ids.shape.")
+    expect(shape == truth, f"{shape} is not it yet.")
+    return (f"{truth}: batch, heads, query positions, key positions; one such tensor per layer "
+            f"({cfg.num_hidden_layers} layers).")
+
+
+@exercise
+def check_cosine_matrix(cosine_matrix: Any) -> str:
+    import torch
+
+    generator = torch.Generator().manual_seed(3)
+    # rows of very different lengths: a dot product alone would not be a cosine
+    vectors = torch.randn(5, 8, generator=generator) * torch.tensor([[1.0], [3.0], [0.5], [2.0], [10.0]])
+    result = call(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)")
+    t = as_tensor(result, "the result of cosine_matrix").double()
+    n = vectors.shape[0]
+    if tuple(t.shape) == (n,):
+        raise Hint(f"the result has shape ({n},): compare every sentence with every other one, shape ({n}, {n}).")
+    expect(tuple(t.shape) == (n, n), f"the result has shape {tuple(t.shape)}; expected ({n}, {n}).")
+    v = vectors.double()
+    unit = v / v.norm(dim=1, keepdim=True)
+    reference = unit @ unit.T
+    if torch.allclose(t, v @ v.T, atol=1e-4):
+        raise Hint("those are dot products: divide each vector by its length first (torch.nn.functional.normalize).")
+    expect(bool(torch.isfinite(t).all()), "the result contains inf or nan: no vector here has length 0.")
+    if not torch.allclose(torch.diagonal(t), torch.ones(n, dtype=t.dtype), atol=1e-4):
+        raise Hint("the diagonal should be 1: every vector has cosine 1 with itself. Normalise each row to length 1.")
+    diff = (t - reference).abs().max().item()
+    expect(diff < 1e-4, f"the result is off by up to {diff:.3g}: normalise each row to length 1, then multiply "
+                        "the matrix by its transpose.")
+    return "cosine similarity is the dot product of unit vectors: 1 on the diagonal, symmetric, between -1 and 1."

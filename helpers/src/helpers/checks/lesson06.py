@@ -1,117 +1,147 @@
-"""Checks for notebook 06 (text generation with generate())."""
+"""Checks for notebook 06 (heads): the k best valid answer spans of extractive QA, and the top-k next tokens of the
+kit's generator.
+
+Every check computes its reference itself: spans by brute force over every (start, end) pair, next-token
+probabilities from the kit's generator (loaded here, once).
+"""
 
 from __future__ import annotations
 
-import warnings
+import functools
 from typing import Any
 
-from .core import Hint, exercise, expect, expect_type, kit_model, kit_tokenizer
+from .core import Hint, call, exercise, expect, kit_model, kit_tokenizer
 
-SAMPLING_ONLY = ("temperature", "top_k", "top_p", "min_p", "typical_p")
-INPUTS = ("input_ids", "attention_mask", "inputs")
+NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
+
+
+def _span_cases() -> list[dict[str, Any]]:
+    """Start/end logits over 24 positions laid out like a QA input: [CLS] question [SEP] context [SEP], with traps."""
+    import torch
+
+    n, context = 24, list(range(9, 23))  # 0 = [CLS], 1-7 = question, 8 = [SEP], 9-22 = context, 23 = [SEP]
+    mask = torch.zeros(n, dtype=torch.bool)
+    mask[context] = True
+    generator = torch.Generator().manual_seed(4)
+    cases = []
+    for k, max_len in ((3, 5), (5, 15)):
+        start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+        cases.append({"start": start, "end": end, "k": k, "max_len": max_len, "trap": "random"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[3], end[5] = 9.0, 9.0  # the best start and end of all are in the question
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "question"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[18], end[12] = 6.0, 6.0  # the best start comes after the best end
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "order"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[10], end[21] = 6.0, 6.0  # the best pair is 12 tokens long
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length"})
+    for case in cases:
+        case["mask"] = mask
+    return cases
+
+
+def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int) -> list[tuple[int, int]]:
+    valid = [(s, e) for s in range(len(start)) for e in range(s, min(s + max_len, len(end))) if mask[s] and mask[e]]
+    valid.sort(key=lambda span: -(start[span[0]] + end[span[1]]).item())
+    return valid[:k]
+
+
+def _as_spans(result: Any, k: int) -> list[tuple[int, int]]:
+    if result is None:
+        raise Hint("best_spans returned None: return a list of (start, end) pairs.")
+    if isinstance(result, tuple) and len(result) == 2 and all(isinstance(v, int) for v in result):
+        raise Hint("best_spans returned a single (start, end) pair: return a list of the k best, even when k = 1.")
+    try:
+        spans = [(int(s), int(e)) for s, e in result]
+    except (TypeError, ValueError):
+        raise Hint("best_spans should return a list of (start, end) pairs of token positions (ints).") from None
+    expect(len(spans) == k, f"best_spans returned {len(spans)} spans for k = {k}: return exactly k, best first.")
+    return spans
+
+
+@exercise
+def check_best_spans(best_spans: Any) -> str:
+    for case in _span_cases():
+        start, end, mask, max_len, k = case["start"], case["end"], case["mask"], case["max_len"], case["k"]
+        result = call(best_spans, start.clone(), end.clone(), mask.clone(), max_len, k,
+                      what="best_spans(start_logits, end_logits, context_mask, max_answer_len, k)")
+        spans = _as_spans(result, k)
+        for s, e in spans:
+            expect(0 <= s < len(start) and 0 <= e < len(end), f"span {(s, e)} is outside the input.")
+            expect(bool(mask[s]) and bool(mask[e]), f"span {(s, e)} starts or ends outside the context (in the "
+                                                    "question or on a special token): keep only positions where "
+                                                    "context_mask is True.")
+            expect(s <= e, f"span {(s, e)} ends before it starts: keep only start <= end.")
+            expect(e - s + 1 <= max_len, f"span {(s, e)} is {e - s + 1} tokens long; max_answer_len is {max_len}: "
+                                         "keep only end - start + 1 <= max_answer_len.")
+        expect(len(set(spans)) == len(spans), "best_spans returned the same span twice.")
+        reference = _reference_spans(start, end, mask, max_len, k)
+        if spans != reference:
+            if set(spans) == set(reference):
+                raise Hint("the right spans, in the wrong order: sort them best first (highest score first).")
+            best = next(span for span in reference if span not in spans)
+            score = (start[best[0]] + end[best[1]]).item()
+            raise Hint(f"a valid span is missing: {best} scores start_logits[{best[0]}] + end_logits[{best[1]}] = "
+                       f"{score:.3f}, more than one you returned. Score every valid (start, end) pair.")
+    return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
 
 
 def _generator() -> tuple[Any, Any]:
     return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
 
 
-def _chat_inputs(question: str) -> Any:
-    tokenizer, _ = _generator()
-    return tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
-                                         return_dict=True, return_tensors="pt")
+@functools.lru_cache(maxsize=1)
+def _prompt_logits() -> Any:
+    """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
+    import torch
+
+    tokenizer, model = _generator()
+    with torch.no_grad():
+        return model(**tokenizer(NEXT_TOKEN_PROMPT, return_tensors="pt")).logits[0]
 
 
 @exercise
-def check_greedy_kwargs(kwargs: Any, question: str, n_new: int) -> str:
-    """``model.generate(**chat_inputs, **kwargs)`` must decode greedily and return exactly ``n_new`` new tokens."""
+def check_top_next_tokens(top_next_tokens: Any) -> str:
     import torch
 
-    expect_type(kwargs, dict, "greedy_kwargs")
-    given = [k for k in kwargs if k in INPUTS]
-    expect(not given, f"leave out {given}: the check passes the chat inputs itself; greedy_kwargs holds only the "
-                      "generation settings.")
-    expect(kwargs.get("do_sample", False) is False,
-           "do_sample=True samples; greedy decoding takes the most likely token every step (do_sample=False).")
-    ignored = [k for k in SAMPLING_ONLY if k in kwargs]
-    expect(not ignored, f"{ignored} only matter when sampling; greedy decoding ignores them (transformers warns "
-                        "that they are not valid), so leave them out.")
-    expect(kwargs.get("num_return_sequences", 1) == 1,
-           "greedy decoding gives one answer per prompt: num_return_sequences must stay 1.")
-    expect("max_length" not in kwargs, "max_length counts the prompt's tokens too; ask for new tokens with "
-                                       "max_new_tokens.")
-    expect("max_new_tokens" in kwargs, "say how many new tokens you want: max_new_tokens.")
-    expect(kwargs["max_new_tokens"] == n_new, f"max_new_tokens is {kwargs['max_new_tokens']!r}; the exercise asks for "
-                                              f"{n_new}.")
-    tokenizer, model = _generator()
-    inputs = _chat_inputs(question)
-    start = inputs["input_ids"].shape[1]
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            out = model.generate(**inputs, **kwargs)
-        except Exception as exc:
-            raise Hint(f"generate() refused these settings: {type(exc).__name__}: {str(exc)[:200]}") from None
-    if caught:
-        raise Hint(f"generate() warned: {str(caught[0].message)[:200]}")
-    new = out.shape[1] - start
-    if new < n_new:
-        raise Hint(f"the model stopped after {new} new tokens: it produced its end-of-sequence token "
-                   f"({tokenizer.eos_token!r}). A minimum length (min_new_tokens) forbids it until then.")
-    expect(new == n_new, f"you got {new} new tokens; the exercise asks for exactly {n_new}.")
-    with torch.no_grad():
-        reference = model.generate(**inputs, do_sample=False, max_new_tokens=n_new, min_new_tokens=n_new)
-    expect(torch.equal(out, reference), "you got the right number of tokens but not the greedy ones: with "
-                                        "do_sample=False every step takes the most likely token.")
-    answer = tokenizer.decode(out[0, start:])
-    return f"exactly {n_new} greedy new tokens, with the end-of-sequence token held off: {answer!r}"
-
-
-def _as_count(value: Any, what: str) -> int:
-    import torch
-
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        expect_type(value, int, what)  # None -> "still None"; otherwise names the wrong type
-        raise Hint(f"{what} should be a whole number of tokens; got {value!r}.")
-    return value
-
-
-def _kept(prompt: str, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> int:
-    import torch
-    from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
-
-    tokenizer, model = _generator()
-    inputs = tokenizer(prompt, return_tensors="pt")
-    with torch.no_grad():
-        logits = model(**inputs).logits[:, -1, :]
-    steps = LogitsProcessorList()
-    if temperature != 1.0:
-        steps.append(TemperatureLogitsWarper(temperature))
-    if top_k:
-        steps.append(TopKLogitsWarper(top_k))
-    if top_p < 1.0:
-        steps.append(TopPLogitsWarper(top_p))
-    return int(torch.isfinite(steps(inputs["input_ids"], logits)).sum())
-
-
-@exercise
-def check_top_p_count(answer: Any, prompt: str, top_p: float = 0.9) -> str:
-    """How many tokens top-p keeps for the next token after ``prompt``, at temperature 1 and without top-k."""
-    n = _as_count(answer, "n_kept")
-    truth = _kept(prompt, top_p=top_p)
-    if n == truth:
-        return (f"top-p={top_p:g} keeps {truth} tokens after {prompt!r}: the fewest most-likely tokens whose "
-                f"probabilities add up to at least {top_p:g}.")
-    if n == truth - 1:
-        raise Hint(f"one short: the token that takes the running total past {top_p:g} is kept too (transformers "
-                   "removes only the tail whose total is at most 1 - top_p).")
-    if n == _kept(prompt, temperature=0.7, top_p=top_p):
-        raise Hint("that is the count at temperature 0.7; this exercise uses temperature 1 (the raw logits).")
-    if n == min(50, truth) or n == _kept(prompt, top_k=50, top_p=top_p):
-        raise Hint("top-k is not part of this exercise: use the raw logits and top-p alone.")
-    raise Hint(f"{n} is not it. Sort the probabilities from largest to smallest, take the cumulative sum, and count "
-               f"the tokens up to and including the first one where it reaches {top_p:g}; or count the finite logits "
-               "left by filter_logits(logits, 1.0, 0, top_p).")
+    k = 4
+    result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
+    if result is None:
+        raise Hint("top_next_tokens returned None: return a list of (token text, probability) pairs.")
+    try:
+        pairs = [(token, float(p)) for token, p in result]
+    except (TypeError, ValueError):
+        raise Hint("top_next_tokens should return a list of (token text, probability) pairs.") from None
+    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
+    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t, _ in pairs):
+        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
+    expect(all(isinstance(t, str) for t, _ in pairs), "each pair should start with the token's text (a str).")
+    tokenizer, _ = _generator()  # loaded only now: an unwritten function gets its hint at once
+    logits = _prompt_logits()
+    probs = logits[-1].softmax(dim=-1)
+    top = probs.topk(k)
+    ids = top.indices.tolist()
+    texts = [tokenizer.decode([i]) for i in ids]
+    raw = tokenizer.convert_ids_to_tokens(ids)
+    mine = [t for t, _ in pairs]
+    values = torch.tensor([p for _, p in pairs], dtype=torch.float64)
+    first_position = [tokenizer.decode([i]) for i in logits[0].softmax(dim=-1).topk(k).indices.tolist()]
+    if mine == first_position and mine != texts:
+        raise Hint("those are the predictions after the first token: the next token after the whole prompt is "
+                   "predicted at the last position, logits[0, -1].")
+    if mine != texts and mine != raw:
+        if sorted(mine) == sorted(texts) or sorted(mine) == sorted(raw):
+            raise Hint("the right tokens in the wrong order: most likely first (topk sorts them for you).")
+        raise Hint(f"the tokens are not the {k} most likely after the prompt: take the last position's logits, "
+                   "softmax, then topk.")
+    reference = top.values.double()
+    if torch.allclose(values, logits[-1, ids].double(), atol=1e-3):
+        raise Hint("those are logits, not probabilities: apply softmax over the whole vocabulary first.")
+    if torch.allclose(values, reference / reference.sum(), atol=1e-4):
+        raise Hint("the probabilities were normalised over the top k only: softmax over the whole vocabulary, "
+                   "then pick the top k.")
+    diff = (values - reference).abs().max().item()
+    expect(diff < 1e-4, f"the probabilities are off by up to {diff:.3g}: softmax over the last position's logits "
+                        "(no temperature), then topk.")
+    return f"after {NEXT_TOKEN_PROMPT!r} the most likely next token is {texts[0]!r} ({reference[0].item():.2f})."

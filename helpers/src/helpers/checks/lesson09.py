@@ -1,0 +1,192 @@
+"""Checks for notebook 09 (generation by hand): a shift-proof top-k filter, min-p filtering, batch-safe stopping.
+
+The filter checks take the notebook's real logits of the kit's generator (``text_logits``, so the checks do not load a
+second copy of the model) and compute the reference with transformers' own logits processors (``TopKLogitsWarper``,
+``MinPLogitsWarper``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
+
+TEMPERATURE = 0.7
+
+
+def _tokenizer() -> Any:
+    return kit_tokenizer("generator")
+
+
+def _logits(logits: Any) -> Any:
+    """The notebook's real logits (one row per position), divided by the temperature; a hint if they are not."""
+    import torch
+
+    if logits is None:
+        raise Hint("pass the real logits of section 3 as the second argument: check(..., text_logits).")
+    t = as_tensor(logits, "logits")
+    if t.ndim != 2 or t.shape[-1] < 100 or not t.is_floating_point():
+        raise Hint("pass the real logits of section 3, `text_logits` (shape (positions, vocabulary)), as the second "
+                   f"argument; got shape {tuple(t.shape)}, dtype {t.dtype}.")
+    if not torch.isfinite(t).all():
+        raise Hint("the logits you passed already contain -inf or nan: pass the raw `text_logits` of section 3.")
+    return t[:8].float() / TEMPERATURE
+
+
+def _as_filtered(result: Any, logits: Any, what: str) -> Any:
+    t = as_tensor(result, what)
+    expect_shape(t, logits.shape, what)
+    if t.isnan().any():
+        raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
+    return t.float()
+
+
+def _check_fill(mine: Any, ref: Any, what: str) -> None:
+    """Removed tokens must hold -inf: a specific hint for the seed's zeros and for +inf."""
+    import torch
+
+    removed = ~torch.isfinite(ref)
+    if (mine[removed] == 0).sum() > removed.sum() // 2:
+        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
+                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
+    if (mine == float("inf")).any():
+        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
+
+
+def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> None:
+    """Same kept tokens, kept logits unchanged, removed ones at -inf: a hint that says which of these fails."""
+    import torch
+
+    _check_fill(mine, ref, what)
+    kept_ref = torch.isfinite(ref)
+    kept_mine = torch.isfinite(mine)
+    for row in range(ref.shape[0]):
+        n_mine, n_ref = int(kept_mine[row].sum()), int(kept_ref[row].sum())
+        if n_mine != n_ref:
+            raise Hint(f"{what}: row {row} keeps {n_mine} tokens; {rule} keeps {n_ref}. Work along the last dimension "
+                       "(dim=-1), one row per sequence.")
+    if not torch.equal(kept_mine, kept_ref):
+        raise Hint(f"{what} keeps as many tokens as {rule} but not the same ones: keep the highest logits.")
+    if not torch.equal(mine[kept_ref], ref[kept_ref].float()):
+        raise Hint(f"{what} changes the logits it keeps: leave them as they were (only the removed ones change).")
+
+
+@exercise
+def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
+    """``top_k_filter(logits, k)`` keeps the k largest logits of each row and sets the rest to -inf, at any shift."""
+    import torch
+    from transformers.generation.logits_process import TopKLogitsWarper
+
+    logits = _logits(logits)
+    shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
+    for k in (50, 5, 1):
+        for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
+            mine = _as_filtered(call(top_k_filter, x.clone(), k, what="top_k_filter"), x, f"top_k_filter(logits, {k})")
+            ref = TopKLogitsWarper(top_k=k)(None, x.clone())
+            _compare_kept(mine, ref, x, f"top_k_filter(logits, {k}) on {name}", f"top-{k}")
+            probs_mine, probs_ref = torch.softmax(mine, -1), torch.softmax(ref, -1)
+            if not torch.allclose(probs_mine, probs_ref, atol=1e-6):
+                raise Hint(f"top_k_filter(logits, {k}): softmax of your result differs from top-k's.")
+    return ("your filter matches transformers' TopKLogitsWarper for k = 50, 5, 1, and it does not care about a shift: "
+            "softmax of -inf is exactly 0.")
+
+
+@exercise
+def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
+    """``min_p_filter(logits, min_p)`` keeps tokens whose probability is at least min_p x the top probability."""
+    import torch
+    from transformers.generation.logits_process import MinPLogitsWarper
+
+    logits = _logits(logits)
+    for min_p in (0.1, 0.02, 0.5):
+        what = f"min_p_filter(logits, {min_p})"
+        mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
+        ref = MinPLogitsWarper(min_p=min_p)(None, logits.clone())
+        _check_fill(mine, ref, what)
+        probs = torch.softmax(logits, -1)
+        threshold = min_p * probs.amax(-1, keepdim=True)
+        # a token within a hair of the threshold may fall either way depending on how you compute it: ignore those
+        borderline = (probs - threshold).abs() <= 1e-6 * threshold
+        mine = torch.where(borderline, ref, mine)
+        kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
+        if not kept_mine.any(-1).all():
+            raise Hint(f"{what} removes every token of a row: the top token always stays.")
+        if kept_mine.sum() > kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_ref):
+            n_mine, n_ref = int(kept_mine.sum()), int(kept_ref.sum())
+            raise Hint(f"{what} keeps {n_mine} tokens over all rows, min-p keeps {n_ref}: the threshold is min_p "
+                       "times the TOP token's probability (probs.amax(dim=-1, keepdim=True)), compared with "
+                       "probabilities (softmax), not logits.")
+        if kept_mine.sum() < kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_mine):
+            raise Hint(f"{what} keeps too few tokens: remove a token only when its probability is BELOW "
+                       "min_p x top probability (strictly).")
+        _compare_kept(mine, ref, logits, what, "min-p")
+    return ("your min-p filter matches transformers' MinPLogitsWarper for min_p = 0.1, 0.02, 0.5: the cut follows the "
+            "model's confidence (a confident top token removes more).")
+
+
+def _reference_update(next_tokens: Any, finished: Any, stop_ids: Any, pad_id: int) -> tuple[Any, Any]:
+    import torch
+
+    tokens = torch.where(finished, torch.full_like(next_tokens, pad_id), next_tokens)
+    return tokens, finished | torch.isin(tokens, torch.as_tensor(stop_ids))
+
+
+@exercise
+def check_update_finished(update_finished: Any) -> str:
+    """``update_finished(next_tokens, finished, stop_ids, pad_id)`` -> (tokens to append, new finished flags)."""
+    import torch
+
+    tokenizer = _tokenizer()
+    eos = tokenizer.eos_token_id
+    other_stop = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    stop_ids = [eos, other_stop]
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else eos
+    word = tokenizer(" Paris", add_special_tokens=False).input_ids[0]
+    dot = tokenizer(".", add_special_tokens=False).input_ids[0]
+    cases: list[tuple[Any, ...]] = [  # (what the case is about, next tokens, finished before[, pad id])
+        ("a single running row", [word], [False]),
+        ("a single row that says EOS", [eos], [False]),
+        ("a batch: running, just stopping, already finished, second stop token",
+         [word, eos, dot, other_stop], [False, False, True, False]),
+        ("a batch where every row was already finished", [word, dot], [True, True], pad),
+    ]
+    # many models pad with a token that is not a stop token: then a finished row must stay finished by itself
+    other_pad = tokenizer.convert_tokens_to_ids("<|im_start|>")
+    cases.append(("a batch whose pad token is not a stop token", [word, eos, dot], [True, False, False], other_pad))
+    for what, tokens, done, *pad_given in cases:
+        pad = pad_given[0] if pad_given else pad
+        next_tokens = torch.tensor(tokens)
+        finished = torch.tensor(done)
+        try:
+            result = call(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
+                          what="update_finished")
+        except Hint as hint:
+            if "ambiguous" in str(hint):
+                raise Hint(f"{what}: `if tensor == ...` asks Python for ONE truth value of a whole batch (the seed's "
+                           "`if next_token == eos`). Compare elementwise and keep one flag per row: torch.where, "
+                           "torch.isin.") from None
+            raise
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise Hint(f"update_finished should return two things, (tokens, finished); got {type(result).__name__}.")
+        mine_tokens, mine_finished = (as_tensor(r, n) for r, n in zip(result, ("tokens", "finished")))
+        ref_tokens, ref_finished = _reference_update(next_tokens, finished, stop_ids, pad)
+        expect_shape(mine_tokens, ref_tokens.shape, f"tokens for {what}")
+        expect_shape(mine_finished, ref_finished.shape, f"finished for {what}")
+        if mine_finished.dtype != torch.bool:
+            raise Hint(f"finished should be a bool tensor (one flag per row); got dtype {mine_finished.dtype}.")
+        if not torch.equal(mine_tokens.long(), ref_tokens):
+            rows = (mine_tokens.long() != ref_tokens).nonzero().flatten().tolist()
+            row = rows[0]
+            if finished[row]:
+                raise Hint(f"{what}: row {row} had already finished, so it gets the pad token ({pad}), not "
+                           f"{int(mine_tokens[row])}.")
+            raise Hint(f"{what}: row {row} is still running (or stops now): append its own token "
+                       f"{int(ref_tokens[row])}; the stop token itself is kept, as generate keeps it.")
+        if not torch.equal(mine_finished, ref_finished):
+            row = (mine_finished != ref_finished).nonzero().flatten().tolist()[0]
+            if ref_finished[row]:
+                raise Hint(f"{what}: row {row} should now be finished (it produced a stop token, or had finished "
+                           "before: once finished, always finished). Any id in stop_ids stops a row: torch.isin.")
+            raise Hint(f"{what}: row {row} should still be running: only a stop token finishes a row.")
+    return ("rows stop independently: finished rows get the pad token, any stop id finishes a row, and nothing "
+            "asks Python for the truth value of a whole tensor.")

@@ -1,0 +1,294 @@
+"""Checks for notebook 11 (putting it together): each step of the rebuilt path against the library's own call.
+
+Sentiment steps (tokens, body, head, softmax and label) are checked against the kit's sentiment model and the
+``sentiment-analysis`` pipeline, loaded here. Generation steps (the filters, the sampling loop) are checked against
+transformers' logits processors and ``generate``, run on the generator the notebook passes in (so the kernel does not
+hold two copies of it).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .core import Hint, as_tensor, call, exercise, expect_shape, kit_model, kit_tokenizer
+
+LOOP_CASES = (  # (seed, temperature, top_k, top_p, rows): the checks run your loop and generate on each
+    (0, 0.7, 50, 0.9, 1),
+    (1, 1.0, 0, 0.8, 2),
+)
+LOOP_TOKENS = 10
+
+
+def _sentiment() -> tuple[Any, Any]:
+    return kit_tokenizer("sentiment"), kit_model("sentiment", "AutoModelForSequenceClassification")
+
+
+@functools.lru_cache(maxsize=8)
+def _reference(text: str) -> dict[str, Any]:
+    """Every intermediate of the sentiment path for ``text``, computed with the library."""
+    import torch
+
+    tokenizer, model = _sentiment()
+    inputs = tokenizer(text, return_tensors="pt")
+    with torch.no_grad():
+        body = model.bert(**inputs)
+        logits = model(**inputs).logits
+    return {"inputs": inputs, "hidden": body.last_hidden_state, "pooled": body.pooler_output, "logits": logits}
+
+
+@functools.lru_cache(maxsize=8)
+def _pipeline_answer(text: str) -> dict[str, Any]:
+    from transformers import pipeline
+
+    from ..models import checkpoint
+
+    return pipeline("sentiment-analysis", model=checkpoint("sentiment"))(text)[0]
+
+
+def _text(text: Any) -> str:
+    if not isinstance(text, str) or not text.strip():
+        raise Hint("pass the review itself (the REVIEW string of the parameters cell) as the last argument.")
+    return text
+
+
+@exercise
+def check_inputs(inputs: Any, text: Any) -> str:
+    """Step 1: ``inputs = tokenizer(text, return_tensors="pt")`` with the sentiment model's tokenizer."""
+    import torch
+
+    text = _text(text)
+    ref = _reference(text)["inputs"]
+    tokenizer, _ = _sentiment()
+    if inputs is None:
+        raise Hint("inputs is still None: call the sentiment tokenizer on REVIEW, with return_tensors='pt'.")
+    if isinstance(inputs, torch.Tensor):
+        raise Hint("you have a tensor; keep the tokenizer's whole output (input_ids AND attention_mask, "
+                   "token_type_ids): the body takes all of them as `model.bert(**inputs)`.")
+    if not hasattr(inputs, "keys") or "input_ids" not in inputs:
+        raise Hint(f"inputs should be what the tokenizer returns (a dict-like BatchEncoding with input_ids); "
+                   f"got {type(inputs).__name__}.")
+    ids = inputs["input_ids"]
+    if not isinstance(ids, torch.Tensor):
+        raise Hint("input_ids is a Python list: ask the tokenizer for PyTorch tensors with return_tensors='pt'.")
+    if ids.ndim == 1:
+        raise Hint(f"input_ids has shape {tuple(ids.shape)}: the model wants a batch dimension, (1, tokens); "
+                   "return_tensors='pt' on a single string gives it.")
+    want = ref["input_ids"]
+    if ids.shape == want.shape and torch.equal(ids, want):
+        if "attention_mask" not in inputs:
+            raise Hint("the ids are right, but keep the attention_mask too: call the tokenizer, not just its encode.")
+        tokens = tokenizer.convert_ids_to_tokens(want[0])
+        return f"{len(tokens)} tokens, the same ids the pipeline feeds its model: {' '.join(tokens)}"
+    if ids.shape[-1] == want.shape[-1] - 2 and torch.equal(ids[0], want[0, 1:-1]):
+        raise Hint("the [CLS] and [SEP] special tokens are missing: leave add_special_tokens at its default (True).")
+    if ids.shape[0] != 1:
+        raise Hint(f"input_ids has {ids.shape[0]} rows: tokenize the one review (a string), not a list of pieces.")
+    raise Hint("these are not the ids of the sentiment model's tokenizer for REVIEW: load it with "
+               "AutoTokenizer.from_pretrained(checkpoint('sentiment')) and call it on REVIEW itself.")
+
+
+@exercise
+def check_hidden_states(hidden_states: Any, text: Any) -> str:
+    """Step 2: the body's last hidden state, ``model.bert(**inputs).last_hidden_state``."""
+    import torch
+
+    text = _text(text)
+    ref = _reference(text)
+    if hidden_states is not None and hasattr(hidden_states, "last_hidden_state"):
+        raise Hint("that is the body's whole output: take its .last_hidden_state (one vector per token).")
+    t = as_tensor(hidden_states, "hidden_states")
+    want = ref["hidden"]
+    if tuple(t.shape) == tuple(ref["pooled"].shape) and torch.allclose(t, ref["pooled"], atol=1e-4):
+        raise Hint("that is pooler_output, one vector for the whole review; step 2 wants last_hidden_state, "
+                   "one vector per token (step 3 uses the pooled one).")
+    if tuple(t.shape) == tuple(ref["logits"].shape):
+        raise Hint("that has the shape of the head's logits (1, 2): step 2 stops at the body, model.bert.")
+    expect_shape(t, want.shape, "hidden_states (batch, tokens, hidden size)")
+    diff = (t.float() - want).abs().max().item()
+    if diff > 1e-4:
+        raise Hint(f"hidden_states is off by up to {diff:.3g}: run model.bert (the fine-tuned sentiment body, in eval "
+                   "mode: no model.train()) on the inputs of step 1.")
+    return (f"hidden states of shape {tuple(want.shape)}: {want.shape[1]} tokens, each a vector of "
+            f"{want.shape[2]} numbers.")
+
+
+@exercise
+def check_logits(logits: Any, text: Any) -> str:
+    """Step 3: the head on the pooled vector, ``model.classifier(model.dropout(pooler_output))``."""
+    import torch
+
+    text = _text(text)
+    ref = _reference(text)
+    _, model = _sentiment()
+    t = as_tensor(logits, "logits").float()
+    want = ref["logits"]
+    if t.ndim == 3:
+        raise Hint(f"logits has shape {tuple(t.shape)}: the head was applied to every token. BERT's classification "
+                   "head reads one vector per review: body_output.pooler_output.")
+    expect_shape(t, want.shape, "logits (batch, labels)")
+    if torch.allclose(t, want, atol=1e-4):
+        return f"logits {[round(v, 4) for v in want[0].tolist()]}, equal to model(**inputs).logits."
+    with torch.no_grad():
+        from_cls = model.classifier(ref["hidden"][:, 0])
+    if torch.allclose(t, from_cls, atol=1e-4):
+        raise Hint("you fed the raw [CLS] hidden state to the classifier; BERT's head reads pooler_output "
+                   "(the [CLS] vector through the pooler's dense layer and tanh).")
+    if torch.allclose(t, torch.softmax(want, -1), atol=1e-4):
+        raise Hint("those are probabilities already: step 3 stops at the logits (softmax is step 4).")
+    raise Hint("the logits differ from model(**inputs).logits: apply model.dropout (a no-op in eval mode) and "
+               "model.classifier to body_output.pooler_output.")
+
+
+@exercise
+def check_prediction(label: Any, score: Any, text: Any) -> str:
+    """Step 4: softmax, argmax and id2label give the pipeline's label and score."""
+    import torch
+
+    text = _text(text)
+    answer = _pipeline_answer(text)
+    _, model = _sentiment()
+    if label is None or score is None:
+        raise Hint("label or score is still None: softmax the logits, take the argmax, map it with "
+                   "model.config.id2label, and take its probability as the score.")
+    if isinstance(label, torch.Tensor) or isinstance(label, int):
+        raise Hint(f"label is an index ({label!r}); turn it into a name with model.config.id2label[int(index)].")
+    if not isinstance(label, str):
+        raise Hint(f"label should be a string such as {list(model.config.id2label.values())}; "
+                   f"got {type(label).__name__}.")
+    if isinstance(score, torch.Tensor):
+        if score.numel() != 1:
+            raise Hint(f"score has {score.numel()} numbers: keep the probability of the predicted label only.")
+        score = score.item()
+    if not isinstance(score, (int, float)):
+        raise Hint(f"score should be a number; got {type(score).__name__}.")
+    if abs(score - 1.0) < 1e-6:
+        raise Hint("score is exactly 1: softmax over the labels (dim=-1), not over the batch (dim=0).")
+    if not 0.0 <= score <= 1.0:
+        raise Hint(f"score {score:.4f} is not a probability: apply torch.softmax to the logits first.")
+    if label != answer["label"]:
+        raise Hint(f"the pipeline says {answer['label']}, you say {label}: take the argmax of the probabilities and "
+                   "look it up in model.config.id2label.")
+    if abs(score - answer["score"]) > 1e-4:
+        raise Hint(f"right label, but the pipeline's score is the probability of that label; yours is off by "
+                   f"{abs(score - answer['score']):.3g}.")
+    return f"the pipeline says {answer['label']} with score {answer['score']:.4f}, and so do your parts."
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _library_filters(temperature: float, top_k: int, top_p: float) -> Any:
+    from transformers.generation.logits_process import (LogitsProcessorList, TemperatureLogitsWarper,
+                                                        TopKLogitsWarper, TopPLogitsWarper)
+
+    processors = LogitsProcessorList()
+    if temperature != 1.0:
+        processors.append(TemperatureLogitsWarper(temperature))
+    if top_k:
+        processors.append(TopKLogitsWarper(top_k=top_k))
+    if top_p < 1.0:
+        processors.append(TopPLogitsWarper(top_p=top_p))
+    return processors
+
+
+FILTER_SETTINGS = ((0.7, 50, 0.9), (1.0, 0, 0.8), (1.3, 10, 1.0), (0.5, 0, 1.0))
+
+
+@exercise
+def check_filter(filter_logits: Any, logits: Any) -> str:
+    """Step 5: ``filter_logits(logits, temperature, top_k, top_p)`` equals generate's processors, in their order."""
+    import torch
+
+    if logits is None:
+        raise Hint("pass the generator's logits of section 5 (prompt_logits) as the second argument.")
+    rows = as_tensor(logits, "prompt_logits")
+    if rows.ndim != 2 or not rows.is_floating_point() or not torch.isfinite(rows).all():
+        raise Hint(f"pass the raw prompt_logits of section 5 (shape (positions, vocabulary)); got shape "
+                   f"{tuple(rows.shape)}.")
+    rows = rows.float()
+    for t, k, p in FILTER_SETTINGS:
+        what = f"filter_logits(logits, temperature={t}, top_k={k}, top_p={p})"
+        mine = as_tensor(call(filter_logits, rows.clone(), t, k, p, what="filter_logits"), what).float()
+        expect_shape(mine, rows.shape, what)
+        ref = _library_filters(t, k, p)(None, rows.clone())
+        removed = ~torch.isfinite(ref)
+        if mine.isnan().any():
+            raise Hint(f"{what} contains nan: fill removed tokens with float('-inf').")
+        if removed.any() and (mine[removed] == 0).sum() > removed.sum() // 2:
+            raise Hint(f"{what}: removed tokens hold 0 instead of -inf (the seed's bug of notebook 09).")
+        if torch.equal(torch.isfinite(mine), torch.isfinite(ref)) and torch.allclose(
+                mine[~removed], ref[~removed], rtol=1e-5, atol=1e-5):
+            continue
+        kept_mine, kept_ref = int(torch.isfinite(mine).sum()), int((~removed).sum())
+        if k == 0 and kept_mine < kept_ref:
+            raise Hint(f"{what} keeps {kept_mine} tokens over all rows, the library {kept_ref}: top_k=0 means "
+                       "top-k is switched off (keep everything it would touch).")
+        if p == 1.0 and k == 0 and kept_mine != kept_ref:
+            raise Hint(f"{what}: with top_k=0 and top_p=1.0 only the temperature applies; nothing is removed.")
+        wrong_order = _library_filters(1.0, k, p)(None, rows.clone()) / t
+        if torch.equal(torch.isfinite(mine), torch.isfinite(wrong_order)) and not torch.equal(
+                torch.isfinite(wrong_order), ~removed):
+            raise Hint(f"{what}: you filter first and divide by the temperature after. generate divides by the "
+                       "temperature first, then top-k, then top-p (notebook 09, section 5).")
+        if torch.equal(torch.isfinite(mine), ~removed):
+            raise Hint(f"{what} keeps the right tokens but changes their values: kept logits are the logits divided "
+                       "by the temperature, nothing else.")
+        raise Hint(f"{what} keeps {kept_mine} tokens over all rows; generate's processors keep {kept_ref}. "
+                   "Top-p: sort ascending, softmax, cumsum, remove where the cumulative sum <= 1 - top_p, always "
+                   "keep the best token.")
+    return ("your filters equal generate's TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper, in "
+            f"generate's order, for {len(FILTER_SETTINGS)} settings.")
+
+
+@exercise
+def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
+    """Step 6: the learner's sampling loop gives generate's tokens under the same seed (several seeds and settings)."""
+    import torch
+
+    if not hasattr(model, "generate") or getattr(model.config, "model_type", None) != "llama":
+        raise Hint("pass the generator of section 1 (the model whose .generate made the target) as the second "
+                   "argument.")
+    prompt = as_tensor(prompt_ids, "prompt_ids")
+    if prompt.ndim != 2 or prompt.shape[0] != 1 or prompt.dtype != torch.long:
+        raise Hint(f"pass prompt_ids from section 1 (token ids, shape (1, length)); got shape {tuple(prompt.shape)}.")
+    tokenizer = kit_tokenizer("generator")
+    special = dict(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    for seed, t, k, p, n in LOOP_CASES:
+        batch = prompt.repeat(n, 1)
+        what = f"generate_by_hand(..., temperature={t}, top_k={k}, top_p={p}) on {n} row(s), seed {seed}"
+        torch.manual_seed(seed)
+        mine = call(generate_by_hand, model, batch.clone(), LOOP_TOKENS, t, k, p, special["eos_token_id"],
+                    special["pad_token_id"], what="generate_by_hand")
+        mine = as_tensor(mine, "the result of generate_by_hand")
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            ref = model.generate(batch, do_sample=True, temperature=t, top_k=k, top_p=p, max_new_tokens=LOOP_TOKENS,
+                                 **special)
+        if mine.ndim != 2 or mine.shape[0] != n:
+            raise Hint(f"{what} returned shape {tuple(mine.shape)}; return (rows, prompt + new tokens), like generate.")
+        if mine.shape[1] == ref.shape[1] - prompt.shape[1] or mine.shape[1] < prompt.shape[1] or not torch.equal(
+                mine[:, :prompt.shape[1]], batch):
+            raise Hint(f"{what}: return the prompt followed by the new tokens, as generate does "
+                       "(torch.cat the new tokens onto input_ids).")
+        agree = 0
+        limit = min(mine.shape[1], ref.shape[1])
+        while agree < limit and torch.equal(mine[:, agree], ref[:, agree]):
+            agree += 1
+        if agree == limit and mine.shape[1] == ref.shape[1]:
+            continue
+        new_agree = agree - prompt.shape[1]
+        if agree == limit:
+            if mine.shape[1] > ref.shape[1]:
+                raise Hint(f"{what}: the same tokens as generate, then {mine.shape[1] - ref.shape[1]} more: stop when "
+                           "every row has produced the end-of-sequence token.")
+            raise Hint(f"{what}: the same tokens as generate, but you stopped {ref.shape[1] - mine.shape[1]} early: "
+                       "make max_new_tokens tokens unless every row has finished.")
+        if new_agree == 0:
+            raise Hint(f"{what}: the very first new token differs. Do not reseed inside your function (the check "
+                       "seeds before calling it), filter in generate's order, and draw once per step with "
+                       "torch.multinomial(probs, num_samples=1).")
+        raise Hint(f"{what}: the first {new_agree} new tokens agree with generate, then they differ. A finished row "
+                   "must get the pad token; one multinomial draw per step for the whole batch; nothing else random.")
+    return (f"your loop gives generate's tokens for {len(LOOP_CASES)} seeds and settings, one row and a batch: the "
+            "same filters, the same order, the same draws.")
