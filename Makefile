@@ -9,6 +9,9 @@
 #   make setup        venv + pinned deps + helpers (editable); redone only when requirements change
 #   make models       build the offline model kit into $(COURSE_CACHE)
 #   make bench        speed and memory benchmark -> build/bench.json
+#   make hub          instructors: the workshop's JupyterHub on 127.0.0.1:8000 (workshop/, README "Running a workshop")
+#   make hub-sync     instructors, mid-class: copy new course files into every learner's folder (never overwrites)
+#   make bench-hub    a class measured on this machine: memory per learner, start time, N learners at once
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -29,7 +32,7 @@ OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURS
 # in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
 TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 
-.PHONY: setup models test lab bench workspace reset course lint
+.PHONY: setup models test lab bench workspace reset course lint hub hub-sync bench-hub
 
 setup: $(STAMP)
 
@@ -65,3 +68,20 @@ lint: setup
 
 bench: models
 	$(TEST_ENV) $(PY) -m helpers.bench
+
+# The workshop hub: jupyterhub from requirements.txt, configurable-http-proxy from npm (workshop/package.json).
+HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy
+LEARNERS ?= 4
+
+$(HUB_PROXY): workshop/package.json workshop/package-lock.json
+	npm ci --no-audit --no-fund --prefix workshop
+	@touch $@
+
+hub: models $(HUB_PROXY)
+	$(OFFLINE_ENV) $(PY) -m helpers.hub serve
+
+hub-sync: setup
+	$(PY) -m helpers.hub sync-all --course $(COURSE_NOTEBOOKS)
+
+bench-hub: models $(HUB_PROXY)
+	$(TEST_ENV) $(PY) -m helpers.hub bench --learners $(LEARNERS)

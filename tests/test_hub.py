@@ -1,0 +1,258 @@
+"""A class on the workshop's JupyterHub: the real ``jupyterhub`` and ``configurable-http-proxy`` on 127.0.0.1.
+
+The hub (workshop/jupyterhub_config.py, started by helpers.hub.LocalHub on free ports with a state folder in a
+temporary directory) uses DummyAuthenticator with a password and SimpleLocalProcessSpawner with one home per learner
+under the temporary folder (CI runs as root, with no other Unix users). The instructor's course is a temporary copy
+of notebooks/ (so the test can update it mid-class); the kit is the already-built one, shared by every kernel and
+never written. Everything goes through the hub's public port, as a learner's browser would: login form, the
+learner's own token, the hub's REST API, the Jupyter server's contents, sessions and kernel (websocket) APIs.
+
+The tests run in order on one hub, as a class would: six learners log in at once and run lesson 00 at once; they
+cannot reach each other's files; the instructor updates the course; one learner deletes notebooks; one learner's
+server is killed; the hub is stopped and nothing of it is left running. The fixture stops everything even when a
+test fails (SIGTERM to the hub, then SIGKILL to every process group tagged with the run; PR_SET_PDEATHSIG).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+from pathlib import Path
+
+import pytest
+
+from helpers.hub import WORKSPACE, Learner, LocalHub, kit_mappings, learner_processes, proxy_command, sync_all
+
+ROOT = Path(__file__).resolve().parent.parent
+LESSON = "00_setup_and_tour.ipynb"
+NAMES = [f"learner{i}" for i in range(1, 7)]  # six learners at once
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+STATE: dict = {}
+
+if not shutil.which("npm") and not proxy_command(install=False).exists() and not IN_CI:
+    pytest.skip("hub test skipped: npm is not installed (apt-get install nodejs npm), and JupyterHub's proxy "
+                "comes from npm", allow_module_level=True)
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def kit_snapshot(kit: Path) -> dict[str, tuple[int, int]]:
+    return {str(p.relative_to(kit)): (p.stat().st_size, p.stat().st_mtime_ns) for p in kit.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory, kit):
+    base = tmp_path_factory.mktemp("hub")
+    course = base / "course"
+    shutil.copytree(ROOT / "notebooks", course, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    before = kit_snapshot(kit)
+    local = LocalHub(base / "state", course=course, kit=kit, threads=1, poll_interval=1)
+    try:
+        local.start()
+        STATE.update(kit_before=before)
+        yield local
+    finally:
+        local.stop()
+        assert not local.processes(), "processes of the hub's run are still alive after stop()"
+
+
+def note(nb: dict) -> str:
+    """The text of the notebook's second cell, where each learner wrote their note (str or list of lines)."""
+    source = nb["cells"][1]["source"]
+    return source if isinstance(source, str) else "".join(source)
+
+
+def learners(hub) -> list[Learner]:
+    if "learners" not in STATE:
+        STATE["learners"] = [Learner(hub, name) for name in NAMES]
+    return STATE["learners"]
+
+
+def home(hub, name: str) -> Path:
+    return hub.state / "home" / name / WORKSPACE
+
+
+def test_six_learners_run_a_lesson_at_once(hub, kit):
+    class_ = learners(hub)
+
+    async def one(learner: Learner):
+        await learner.login()
+        started = await learner.start_server()
+        listing = await learner.read(WORKSPACE)
+        nb, figures = await learner.run_notebook(f"{WORKSPACE}/{LESSON}")
+        # the learner's edit: a note of their own at the top, saved through the contents API
+        nb["cells"].insert(1, {"cell_type": "markdown", "metadata": {}, "source": f"My notes ({learner.name})",
+                               "id": f"note-{learner.name}"})
+        await learner.write_notebook(f"{WORKSPACE}/{LESSON}", nb)
+        return started, listing, nb, figures
+
+    async def everyone():
+        return await asyncio.gather(*(one(learner) for learner in class_))
+
+    results = run(everyone())
+    course = sorted(p.name for p in hub.course.glob("[0-9][0-9]_*.ipynb"))
+    for learner, (started, listing, nb, figures) in zip(class_, results):
+        assert started > 0
+        names = sorted(item["name"] for item in listing if item["name"].endswith(".ipynb"))
+        assert names == course, f"{learner.name} got {names}, not the course's {course}"
+        assert figures["errors"] == [], f"{learner.name}: cells with an error output: {figures['errors']}"
+        code_cells = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(c["execution_count"] for c in code_cells), f"{learner.name}: a code cell did not run"
+        stderr = [o["text"] for c in code_cells for o in c["outputs"] if o.get("name") == "stderr"]
+        assert not any("❌" in text for text in stderr), f"{learner.name}: a course error was printed: {stderr}"
+        stored = json.loads((hub.course / LESSON).read_text())
+        stored_code = [c for c in stored["cells"] if c["cell_type"] == "code"]
+        for ours, theirs in zip(code_cells, stored_code):  # every cell that shows something in the course did here
+            assert bool(ours["outputs"]) == bool(theirs["outputs"]), f"{learner.name}: {ours['source'][:60]!r}"
+        # their own copy, on their own disk: the note is in theirs and in nobody else's
+        on_disk = json.loads((home(hub, learner.name) / LESSON).read_text())
+        assert note(on_disk) == f"My notes ({learner.name})"
+    STATE["start_s"] = [r[0] for r in results]
+    STATE["lesson_s"] = [r[3]["seconds"] for r in results]
+
+    # the kit: one folder for every kernel, mapped read-only, never written (we are root, so permissions cannot
+    # show it: the kernels' memory maps and open files do)
+    kit_real = str(kit.resolve())
+    inodes = {}
+    for learner in class_:
+        pids = learner_processes(hub.run, learner.name)
+        kernels = [p for p in pids if "ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+        assert len(kernels) == 1, f"{learner.name}: expected one kernel, found {kernels}"
+        mapped = kit_mappings(kernels[0], kit)
+        assert mapped, f"{learner.name}'s kernel maps no file of the kit {kit_real}"
+        # copy-on-write maps (rw-p) of read-only files never reach the file; a shared writable one (rw-s) would
+        assert not [m for m in mapped if "w" in m["perms"] and "s" in m["perms"]], f"{learner.name}: {mapped}"
+        # and no page of the weights was written to (copied into the learner's private memory)
+        assert sum(m.get("Private_Dirty", 0) for m in mapped) == 0, f"{learner.name} copied kit pages: {mapped}"
+        inodes[learner.name] = {m["inode"] for m in mapped if m["path"].endswith(".safetensors")}
+        for fd in Path(f"/proc/{kernels[0]}/fd").iterdir():
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith(kit_real):
+                flags = int(Path(f"/proc/{kernels[0]}/fdinfo/{fd.name}").read_text().split("flags:")[1].split()[0], 8)
+                assert flags & os.O_ACCMODE == os.O_RDONLY, f"{learner.name}: {target} is open for writing"
+    shared = set.intersection(*inodes.values())
+    assert shared, "the learners' kernels do not map the same safetensors files"
+    assert kit_snapshot(kit) == STATE["kit_before"], "the kit changed while the class ran"
+    print(f"\nstart s: {[round(s, 1) for s in STATE['start_s']]}; lesson s: {[round(s, 1) for s in STATE['lesson_s']]}")
+
+
+def test_no_learner_reaches_another(hub):
+    a, b = learners(hub)[:2]
+
+    async def check():
+        own, _ = await a.api("GET", a.files(WORKSPACE))
+        assert own == 200, "a learner cannot read their own files: the checks below would prove nothing"
+        for method, body in (("GET", None), ("PUT", {"type": "file", "format": "text", "content": "x"})):
+            code, _ = await a.api(method, b.files(f"{WORKSPACE}/{LESSON}" if method == "GET" else "intruder.txt"),
+                                  body)
+            assert code in (403, 404), f"{a.name}'s token: {method} on {b.name}'s files gave HTTP {code}"
+        code, _ = await a.api("POST", f"/user/{b.name}/api/sessions",
+                              {"path": "x.ipynb", "type": "notebook", "name": "", "kernel": {"name": "python3"}})
+        assert code in (403, 404), f"{a.name}'s token started a kernel in {b.name}'s server: HTTP {code}"
+        for method, path in (("GET", f"/hub/api/users/{b.name}"), ("DELETE", f"/hub/api/users/{b.name}/server"),
+                             ("POST", f"/hub/api/users/{b.name}/tokens")):
+            code, _ = await a.api(method, path, {} if method == "POST" else None)
+            assert code in (403, 404), f"{a.name}'s token: {method} {path} gave HTTP {code}"
+        # a's login cookie on b's server: redirected to the hub's OAuth, which refuses a
+        code, _, headers = await a.request("GET", b.files(WORKSPACE), cookies=a.cookies)
+        hops = 0
+        while code in (301, 302, 303) and hops < 5:
+            location = headers["Location"]
+            path = location.split("127.0.0.1:%d" % hub.port, 1)[-1]
+            code, _, headers = await a.request("GET", path, cookies=a.cookies)
+            hops += 1
+        assert code in (403, 404), f"{a.name}'s cookie reached {b.name}'s files: HTTP {code} after {hops} redirects"
+
+    run(check())
+    assert not (home(hub, b.name).parent / "intruder.txt").exists()
+
+
+def test_course_update_mid_class_keeps_edits(hub):
+    # the instructor changes lesson 00 and adds a lesson while the servers run (as `git pull` would)
+    lesson = json.loads((hub.course / LESSON).read_text())
+    lesson["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "A new closing note", "id": "upd"})
+    (hub.course / LESSON).write_text(json.dumps(lesson, indent=1))
+    shutil.copyfile(hub.course / "01_pipelines.ipynb", hub.course / "12_update.ipynb")
+    report = sync_all(hub.course, hub.state / "home")  # `python -m helpers.hub sync-all`
+    assert sorted(report) == NAMES
+    a = learners(hub)[0]
+
+    async def check():
+        for learner in learners(hub):
+            nb = await learner.read(f"{WORKSPACE}/{LESSON}")
+            assert note(nb) == f"My notes ({learner.name})", f"{learner.name}'s edit was lost"
+            assert "A new closing note" not in json.dumps(nb), "the update overwrote a learner's notebook"
+            names = [item["name"] for item in await learner.read(WORKSPACE)]
+            assert "12_update.ipynb" in names, f"{learner.name} did not get the new lesson"
+        # a restart syncs again (what happens when the culler stopped a server) and still keeps the edit
+        await a.stop_server()
+        await a.start_server()
+        nb = await a.read(f"{WORKSPACE}/{LESSON}")
+        assert note(nb) == f"My notes ({a.name})"
+
+    run(check())
+    for name, result in report.items():
+        assert result["updated_upstream"] == [LESSON], f"{name}: the sync did not say the course has a newer 00"
+
+
+def test_deleted_notebooks_come_back(hub):
+    learner = learners(hub)[1]
+
+    async def check():
+        for name in ("01_pipelines.ipynb", "02_tokenizers.ipynb"):
+            code, _ = await learner.api("DELETE", learner.files(f"{WORKSPACE}/{name}"))
+            assert code == 204
+        names = [item["name"] for item in await learner.read(WORKSPACE)]
+        assert "01_pipelines.ipynb" not in names
+        await learner.stop_server()
+        await learner.start_server()
+        names = [item["name"] for item in await learner.read(WORKSPACE)]
+        assert {"01_pipelines.ipynb", "02_tokenizers.ipynb"} <= set(names), "deleted notebooks did not come back"
+        nb = await learner.read(f"{WORKSPACE}/{LESSON}")
+        assert note(nb) == f"My notes ({learner.name})"
+
+    run(check())
+    restored = json.loads((home(hub, learner.name) / "02_tokenizers.ipynb").read_text())
+    assert restored == json.loads((hub.course / "02_tokenizers.ipynb").read_text())
+
+
+def test_killed_server_recovers(hub):
+    learner = learners(hub)[2]
+    pids = learner_processes(hub.run, learner.name)
+    assert pids, f"{learner.name} has no processes to kill"
+    for pid in pids:  # the server and its kernel, SIGKILL, as the out-of-memory killer would
+        try:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    async def check():
+        await learner.wait_stopped(timeout=30)  # the hub notices (poll_interval 1 s here)
+        await learner.start_server()
+        nb = await learner.read(f"{WORKSPACE}/{LESSON}")
+        assert note(nb) == f"My notes ({learner.name})", "the killed learner's work was lost"
+        code, _ = await learner.api("GET", f"/user/{learner.name}/api/kernels")
+        assert code == 200
+
+    run(check())
+    assert not set(pids) & set(learner_processes(hub.run, learner.name)), "a killed process is still alive"
+
+
+def test_nothing_left_running(hub):
+    assert len({pid for name in NAMES for pid in learner_processes(hub.run, name)}) >= len(NAMES)
+    leftover = hub.stop()
+    assert not hub.processes(), f"still alive after stopping the hub: {sorted(hub.processes())}"
+    assert hub.proc.returncode is not None
+    # the hub stopped its servers (and they their kernels) itself on SIGTERM: nothing needed killing afterwards
+    assert leftover == [], f"the hub left processes behind that had to be killed: {leftover}"
+    with pytest.raises(ConnectionRefusedError):  # nothing listens on the hub's public port any more
+        socket.create_connection(("127.0.0.1", hub.port), timeout=5).close()
