@@ -25,7 +25,10 @@ from pathlib import Path
 
 import pytest
 
+from helpers import workspace
+from helpers.errors import CourseError
 from helpers.hub import WORKSPACE, Learner, LocalHub, kit_mappings, learner_processes, proxy_command, sync_all
+from helpers.hub_bench import BURST_S, HEADROOM, sizing, table
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "00_setup_and_tour.ipynb"
@@ -44,6 +47,45 @@ def run(coro):
 
 def kit_snapshot(kit: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(kit)): (p.stat().st_size, p.stat().st_mtime_ns) for p in kit.rglob("*") if p.is_file()}
+
+
+def test_sync_all_adds_new_files_and_keeps_every_learners_own(tmp_path):
+    course, homes = tmp_path / "course", tmp_path / "home"
+    course.mkdir()
+    (course / "00_a.ipynb").write_text("course 00 v1")
+    (course / "01_b.ipynb").write_text("course 01")
+    for name in ("ana", "ben"):
+        workspace.sync(course, homes / name / WORKSPACE)
+    (homes / "ana" / WORKSPACE / "00_a.ipynb").write_text("ana's edit")
+    (homes / "ben" / WORKSPACE / "01_b.ipynb").unlink()
+    (homes / "carl").mkdir()  # a learner who never started a server: no workspace, left alone
+    (course / "00_a.ipynb").write_text("course 00 v2")
+    (course / "02_c.ipynb").write_text("course 02")
+    if os.geteuid() == 0:
+        os.chown(homes / "ben" / WORKSPACE, 4321, 4321)
+    report = sync_all(course, homes)
+    assert sorted(report) == ["ana", "ben"]
+    assert (homes / "ana" / WORKSPACE / "00_a.ipynb").read_text() == "ana's edit"
+    assert report["ana"]["added"] == ["02_c.ipynb"] and report["ana"]["updated_upstream"] == ["00_a.ipynb"]
+    assert sorted(report["ben"]["added"]) == ["01_b.ipynb", "02_c.ipynb"]
+    assert (homes / "ben" / WORKSPACE / "00_a.ipynb").read_text() == "course 00 v1"  # copied before the change
+    assert not (homes / "carl" / WORKSPACE).exists()
+    if os.geteuid() == 0:  # as root (TLJH), the new files belong to the learner, not to root
+        assert (homes / "ben" / WORKSPACE / "02_c.ipynb").stat().st_uid == 4321
+        assert (homes / "ana" / WORKSPACE / "02_c.ipynb").stat().st_uid == 0
+    with pytest.raises(CourseError, match="--homes"):
+        sync_all(course, tmp_path / "nowhere")
+
+
+def test_sizing_arithmetic():
+    figures = {"marginal_bytes": 400e6, "shared_bytes": 600e6, "hub_bytes": 100e6, "lesson_cpu_s": 30.0,
+               "lesson": "02_tokenizers.ipynb"}
+    rows = {r["learners"]: r for r in sizing(figures)}
+    assert rows[10]["memory_gb"] == pytest.approx((0.1 + 0.6 + 10 * 0.4) * HEADROOM)
+    assert rows[30]["cores_burst"] == pytest.approx(30 * 30.0 / BURST_S)
+    assert rows[10]["learners_per_core"] == pytest.approx(BURST_S / 30.0)
+    assert rows[100]["learners_per_gb"] == pytest.approx(100 / rows[100]["memory_gb"])
+    assert "| 30 |" in table(figures, list(rows.values()))
 
 
 @pytest.fixture(scope="module")

@@ -45,9 +45,10 @@ RUN_VAR = "COURSE_HUB_RUN"  # every process of one hub run carries this tag in i
 # ---------------------------------------------------------------- inside a learner's server
 
 def singleuser(argv: list[str]) -> None:
-    """Sync the learner's notebooks from ``COURSE_NOTEBOOKS``, then exec ``jupyterhub-singleuser`` with ``argv``."""
+    """Sync the learner's notebooks from ``COURSE_NOTEBOOKS`` into ``COURSE_WORKSPACE`` (default
+    ``~/transformers-course``), then exec ``jupyterhub-singleuser`` with ``argv``."""
     course = Path(os.environ.get("COURSE_NOTEBOOKS") or paths.notebooks_dir())
-    target = Path.home() / WORKSPACE
+    target = Path(os.environ.get("COURSE_WORKSPACE") or Path.home() / WORKSPACE)  # Z2JH: on the home volume
     try:
         result = workspace.sync(course, target)
         print(f"[course] {target}: {len(result['added'])} file(s) copied from {course}, "

@@ -1,0 +1,186 @@
+"""`make bench-hub`: a class on the workshop hub, measured on this machine.
+
+Starts the real hub (helpers.hub.LocalHub, one torch thread per learner) and measures, with a lesson's models loaded
+in every learner's kernel:
+
+- **start time** of a learner's server (login done; from "start my server" to its first answer through the proxy),
+  alone and with the rest of the class starting at the same moment;
+- **memory**: each learner's proportional set size (PSS, /proc/<pid>/smaps_rollup of their server and kernel: a page
+  shared by k processes counts 1/k in each), first with one learner, then with N. The kit's safetensors files are
+  mapped from one shared path, so their pages are shared by every learner: the marginal learner costs
+  (total PSS with N - total with 1) / (N - 1);
+- **CPU**: the kernel's CPU seconds for the lesson (utime + stime: what the lesson costs, whatever else runs on the
+  machine), and the lesson's wall time alone and when N learners run it at the same moment (their ratio is measured
+  in one run);
+- a **bad input** on the way: one learner's server is killed (SIGKILL to its processes) and restarted; their
+  executed notebook must still be there.
+
+From these it writes build/bench-hub.json and prints the sizing table the README's "Running a workshop" quotes:
+memory = (hub + shared pages + N x marginal learner) x HEADROOM; cores = N x the lesson's CPU seconds / BURST_S (the
+worst minute of a class: everyone runs the whole lesson at once, one torch thread each).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from . import paths
+from .errors import CourseError
+from .hub import WORKSPACE, Learner, LocalHub, kill_groups, kit_mappings, learner_processes, smaps
+
+CLASS_SIZES = (10, 30, 100)
+BURST_S = 60.0  # cores: the whole class runs every cell of the lesson within this many seconds
+HEADROOM = 1.25  # memory: keep a quarter free for the page cache and the peaks between two readings
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _kernel(hub: LocalHub, name: str) -> int:
+    for pid in learner_processes(hub.run, name):
+        if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    raise CourseError(f"{name} has no kernel running")
+
+
+def memory(hub: LocalHub, name: str) -> dict[str, int]:
+    """One learner's server + kernel: PSS, its anonymous and file parts, and the kit pages they map."""
+    total: dict[str, int] = {"Pss": 0, "Pss_Anon": 0, "Pss_File": 0, "Rss": 0, "kit_rss": 0, "kit_private_dirty": 0}
+    for pid in learner_processes(hub.run, name):
+        rollup = smaps(pid)
+        for key in ("Pss", "Pss_Anon", "Pss_File", "Rss"):
+            total[key] += rollup.get(key, 0)
+        for m in kit_mappings(pid, hub.kit):
+            total["kit_rss"] += m.get("Rss", 0)
+            total["kit_private_dirty"] += m.get("Private_Dirty", 0)
+    return total
+
+
+def hub_memory(hub: LocalHub) -> int:
+    """PSS of the hub itself: jupyterhub, the proxy, the culler (processes of the run that are no learner's)."""
+    return sum(smaps(pid).get("Pss", 0) for pid, env in hub.processes().items() if "JUPYTERHUB_USER" not in env)
+
+
+def sizing(figures: dict[str, Any], sizes: tuple[int, ...] = CLASS_SIZES) -> list[dict[str, Any]]:
+    """Memory and cores for each class size, from the measured figures (bytes, seconds)."""
+    marginal, shared, hub = figures["marginal_bytes"], figures["shared_bytes"], figures["hub_bytes"]
+    cpu = figures["lesson_cpu_s"]
+    rows = []
+    for n in sizes:
+        memory_gb = (hub + shared + n * marginal) * HEADROOM / 1e9
+        # the worst minute: every learner runs every cell of the lesson (n * cpu seconds) within BURST_S;
+        # one torch thread each, so a core does one learner's work at a time
+        cores = n * cpu / BURST_S
+        rows.append({"learners": n, "memory_gb": memory_gb, "cores_burst": cores,
+                     "learners_per_gb": n / memory_gb, "learners_per_core": n / cores})
+    return rows
+
+
+def table(figures: dict[str, Any], rows: list[dict[str, Any]]) -> str:
+    lines = [f"| learners | memory (GB) | learners per GB | cores (everyone runs all of {figures['lesson']} "
+             f"within {BURST_S:g} s) | learners per core |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['learners']} | {r['memory_gb']:.1f} | {r['learners_per_gb']:.1f} | "
+                     f"{r['cores_burst']:.1f} | {r['learners_per_core']:.1f} |")
+    return "\n".join(lines)
+
+
+async def _class(hub: LocalHub, n: int, lesson: str) -> dict[str, Any]:
+    path = f"{WORKSPACE}/{lesson}"
+    first, *rest = [Learner(hub, f"learner{i}") for i in range(1, n + 1)]
+    out: dict[str, Any] = {"hub_bytes": hub_memory(hub)}
+    await first.login()
+    out["start_alone_s"] = await first.start_server()
+    _, run = await first.run_notebook(path)
+    if run["errors"]:
+        raise CourseError(f"{lesson} failed in the hub: {run['errors']}")
+    kernel = _kernel(hub, first.name)
+    out.update(lesson_alone_s=run["seconds"], lesson_cpu_s=_cpu_seconds(kernel), memory_alone=memory(hub, first.name))
+    await first.shutdown_kernels()
+
+    await asyncio.gather(*(learner.login() for learner in rest))
+    out["start_together_s"] = await asyncio.gather(*(learner.start_server() for learner in rest))
+    runs = await asyncio.gather(*(learner.run_notebook(path) for learner in [first, *rest]))
+    errors = {lr.name: r[1]["errors"] for lr, r in zip([first, *rest], runs) if r[1]["errors"]}
+    if errors:
+        raise CourseError(f"{lesson} failed with {n} learners at once: {errors}")
+    out["lesson_together_s"] = [r[1]["seconds"] for r in runs]
+    out["memory_together"] = {lr.name: memory(hub, lr.name) for lr in [first, *rest]}
+    out["cpu_together_s"] = [_cpu_seconds(_kernel(hub, lr.name)) for lr in [first, *rest]]
+
+    # bad input: a learner's server is killed in the middle of the class; a restart gets their work back
+    victim = rest[-1]
+    saved = runs[-1][0]  # the victim's notebook as run and saved
+    kill_groups(learner_processes(hub.run, victim.name))
+    await victim.wait_stopped(60)
+    out["restart_after_kill_s"] = await victim.start_server()
+    nb = await victim.read(path)
+    out["work_kept_after_kill"] = [c["outputs"] for c in nb["cells"] if c["cell_type"] == "code"] == \
+        [c["outputs"] for c in saved["cells"] if c["cell_type"] == "code"]
+    return out
+
+
+def run_bench(learners: int, lesson: str, output: Path) -> int:
+    if learners < 2:
+        raise CourseError("--learners must be at least 2: the marginal learner is measured against the first.")
+    lesson_file = paths.lesson(lesson).name
+    load_before = os.getloadavg()
+    started = time.time()
+    with tempfile.TemporaryDirectory(prefix="course-bench-hub-") as tmp, \
+            LocalHub(Path(tmp) / "state", threads=1, poll_interval=1) as hub:
+        print(f"bench-hub: {learners} learners run {lesson_file} on the hub at {hub.url} ...", flush=True)
+        measured = asyncio.run(_class(hub, learners, lesson_file))
+    together = measured["memory_together"]
+    total_n = sum(m["Pss"] for m in together.values())
+    total_1 = measured["memory_alone"]["Pss"]
+    marginal = (total_n - total_1) / (learners - 1)
+    figures = {
+        "lesson": lesson_file, "learners": learners, "hub_bytes": measured["hub_bytes"],
+        "pss_alone_bytes": total_1, "pss_each_together_bytes": total_n / learners,
+        "marginal_bytes": marginal, "shared_bytes": max(total_1 - marginal, 0),
+        "kit_private_dirty_bytes": max(m["kit_private_dirty"] for m in together.values()),
+        "kit_rss_bytes": max(m["kit_rss"] for m in together.values()),
+        "lesson_cpu_s": measured["lesson_cpu_s"], "lesson_alone_s": measured["lesson_alone_s"],
+        "lesson_together_s": measured["lesson_together_s"],
+        "slowdown_together": max(measured["lesson_together_s"]) / measured["lesson_alone_s"],
+        "start_alone_s": measured["start_alone_s"], "start_together_s": measured["start_together_s"],
+        "restart_after_kill_s": measured["restart_after_kill_s"],
+        "work_kept_after_kill": measured["work_kept_after_kill"],
+    }
+    rows = sizing(figures)
+    machine = {"cpus": os.cpu_count(), "memory_gb": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9,
+               "platform": platform.platform(), "python": platform.python_version(),
+               "loadavg_before": load_before, "loadavg_after": os.getloadavg()}
+    report = {"figures": figures, "sizing": rows, "machine": machine, "raw": measured,
+              "seconds": time.time() - started}
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2))
+    mb = 1e6
+    print(f"\nmachine: {machine['cpus']} cores, {machine['memory_gb']:.0f} GB, {machine['platform']}; load average "
+          f"{load_before[0]:.1f} before, {machine['loadavg_after'][0]:.1f} after (other work shares it if > 0)")
+    print(f"lesson {lesson_file}, {learners} learners, 1 torch thread each")
+    print(f"hub + proxy + culler: {figures['hub_bytes'] / mb:.0f} MB PSS")
+    print(f"one learner alone (server + kernel, models loaded): {total_1 / mb:.0f} MB PSS")
+    print(f"each of {learners} together: {total_n / learners / mb:.0f} MB PSS; "
+          f"marginal learner {marginal / mb:.0f} MB; shared by all {figures['shared_bytes'] / mb:.0f} MB")
+    print(f"kit pages mapped per kernel {figures['kit_rss_bytes'] / mb:.0f} MB, copied into private memory "
+          f"{figures['kit_private_dirty_bytes'] / mb:.1f} MB")
+    print(f"server start: alone {figures['start_alone_s']:.1f} s; {learners - 1} at once "
+          f"{min(figures['start_together_s']):.1f}-{max(figures['start_together_s']):.1f} s")
+    print(f"lesson: alone {figures['lesson_alone_s']:.1f} s wall, {figures['lesson_cpu_s']:.1f} s CPU; "
+          f"{learners} at once {min(figures['lesson_together_s']):.1f}-{max(figures['lesson_together_s']):.1f} s "
+          f"({figures['slowdown_together']:.2f}x alone)")
+    print(f"killed server restarted in {figures['restart_after_kill_s']:.1f} s, work kept: "
+          f"{figures['work_kept_after_kill']}")
+    print("\n" + table(figures, rows))
+    print(f"\nwritten to {output}")
+    return 0 if figures["work_kept_after_kill"] else 1
