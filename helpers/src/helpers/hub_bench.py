@@ -6,9 +6,10 @@ in every learner's kernel:
 - **start time** of a learner's server (login done; from "start my server" to its first answer through the proxy),
   alone and with the rest of the class starting at the same moment;
 - **memory**: each learner's proportional set size (PSS, /proc/<pid>/smaps_rollup of their server and kernel: a page
-  shared by k processes counts 1/k in each), first with one learner, then with N. The kit's safetensors files are
-  mapped from one shared path, so their pages are shared by every learner: the marginal learner costs
-  (total PSS with N - total with 1) / (N - 1);
+  shared by k processes counts 1/k in each), first with one learner, then with N, and its two parts: anonymous
+  memory (the learner's alone: the marginal learner) and file pages (the kit's safetensors, mapped from one shared
+  path, and the libraries: the same files for every learner, in memory once). On a shared machine PSS also splits
+  file pages with other work that maps the same files, so the sizing uses the two parts, not PSS;
 - **CPU**: the kernel's CPU seconds for the lesson (utime + stime: what the lesson costs, whatever else runs on the
   machine), and the lesson's wall time alone and when N learners run it at the same moment (their ratio is measured
   in one run);
@@ -142,11 +143,18 @@ def run_bench(learners: int, lesson: str, output: Path) -> int:
     together = measured["memory_together"]
     total_n = sum(m["Pss"] for m in together.values())
     total_1 = measured["memory_alone"]["Pss"]
-    marginal = (total_n - total_1) / (learners - 1)
+    # PSS splits a file page among every process that maps it, other work on the machine included (other users of
+    # the same kit or venv), so the sizing uses what does not depend on that: each learner's anonymous memory is
+    # theirs alone (marginal), and the file pages one learner maps (kit, torch's libraries) are the same files for
+    # every learner, in memory once for the class (shared)
+    marginal = sum(m["Pss_Anon"] for m in together.values()) / learners
+    shared = max(m["Rss"] - m["Pss_Anon"] for m in together.values())
     figures = {
         "lesson": lesson_file, "learners": learners, "hub_bytes": measured["hub_bytes"],
         "pss_alone_bytes": total_1, "pss_each_together_bytes": total_n / learners,
-        "marginal_bytes": marginal, "shared_bytes": max(total_1 - marginal, 0),
+        "marginal_bytes": marginal, "shared_bytes": shared,
+        "rss_each_bytes": max(m["Rss"] for m in together.values()),
+        "marginal_by_pss_bytes": (total_n - total_1) / (learners - 1),
         "kit_private_dirty_bytes": max(m["kit_private_dirty"] for m in together.values()),
         "kit_rss_bytes": max(m["kit_rss"] for m in together.values()),
         "lesson_cpu_s": measured["lesson_cpu_s"], "lesson_alone_s": measured["lesson_alone_s"],
@@ -169,9 +177,11 @@ def run_bench(learners: int, lesson: str, output: Path) -> int:
           f"{load_before[0]:.1f} before, {machine['loadavg_after'][0]:.1f} after (other work shares it if > 0)")
     print(f"lesson {lesson_file}, {learners} learners, 1 torch thread each")
     print(f"hub + proxy + culler: {figures['hub_bytes'] / mb:.0f} MB PSS")
-    print(f"one learner alone (server + kernel, models loaded): {total_1 / mb:.0f} MB PSS")
-    print(f"each of {learners} together: {total_n / learners / mb:.0f} MB PSS; "
-          f"marginal learner {marginal / mb:.0f} MB; shared by all {figures['shared_bytes'] / mb:.0f} MB")
+    print(f"one learner (server + kernel, models loaded): RSS {figures['rss_each_bytes'] / mb:.0f} MB, of which "
+          f"{marginal / mb:.0f} MB anonymous (theirs alone) and {shared / mb:.0f} MB file pages (kit, libraries: "
+          f"the same files for every learner)")
+    print(f"PSS: one learner alone {total_1 / mb:.0f} MB, each of {learners} together {total_n / learners / mb:.0f} MB "
+          f"(file pages split among every process mapping them, other work's included)")
     print(f"kit pages mapped per kernel {figures['kit_rss_bytes'] / mb:.0f} MB, copied into private memory "
           f"{figures['kit_private_dirty_bytes'] / mb:.1f} MB")
     print(f"server start: alone {figures['start_alone_s']:.1f} s; {learners - 1} at once "
