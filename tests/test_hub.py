@@ -8,9 +8,10 @@ never written. Everything goes through the hub's public port, as a learner's bro
 learner's own token, the hub's REST API, the Jupyter server's contents, sessions and kernel (websocket) APIs.
 
 The tests run in order on one hub, as a class would: six learners log in at once and run lesson 00 at once; they
-cannot reach each other's files; the instructor updates the course; one learner deletes notebooks; one learner's
-server is killed; the hub is stopped and nothing of it is left running. The fixture stops everything even when a
-test fails (SIGTERM to the hub, then SIGKILL to every process group tagged with the run; PR_SET_PDEATHSIG).
+cannot reach each other's files; the instructor updates the course; at the same moment one learner restarts, one
+deletes notebooks and one's server is killed; the hub is stopped and nothing of it is left running. The fixture
+stops everything even when a test fails (SIGTERM to the hub, then SIGKILL to every process group tagged with the
+run; PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
@@ -86,6 +87,29 @@ def test_sizing_arithmetic():
     assert rows[10]["learners_per_core"] == pytest.approx(BURST_S / 30.0)
     assert rows[100]["learners_per_gb"] == pytest.approx(100 / rows[100]["memory_gb"])
     assert "| 30 |" in table(figures, list(rows.values()))
+
+
+def test_kit_mappings_see_written_and_shared_writable_pages(tmp_path):
+    """The kit check of the class test can fail: a written copy-on-write page and a shared writable map show."""
+    import mmap
+
+    path = tmp_path / "model.safetensors"
+    path.write_bytes(b"\0" * 65536)
+    with open(path, "rb") as ro, open(path, "r+b") as rw:
+        private = mmap.mmap(ro.fileno(), 0, flags=mmap.MAP_PRIVATE, prot=mmap.PROT_READ | mmap.PROT_WRITE)
+        shared = mmap.mmap(rw.fileno(), 0, flags=mmap.MAP_SHARED)
+        try:
+            assert private[0] == 0 and shared[0] == 0
+            clean = kit_mappings(os.getpid(), tmp_path)
+            assert len(clean) == 2 and all(m.get("Private_Dirty", 0) == 0 for m in clean)
+            private[0] = 1  # a lesson writing to its weights: the page is copied into private memory
+            maps = kit_mappings(os.getpid(), tmp_path)
+            assert [m["Private_Dirty"] >= 4096 for m in maps if m["perms"].endswith("p")] == [True]
+            assert [m for m in maps if "w" in m["perms"] and "s" in m["perms"]], "a shared writable map not seen"
+            assert path.read_bytes()[0] == 0  # the file itself never changes through the private map
+        finally:
+            private.close()
+            shared.close()
 
 
 @pytest.fixture(scope="module")
@@ -226,67 +250,62 @@ def test_course_update_mid_class_keeps_edits(hub):
     shutil.copyfile(hub.course / "01_pipelines.ipynb", hub.course / "12_update.ipynb")
     report = sync_all(hub.course, hub.state / "home")  # `python -m helpers.hub sync-all`
     assert sorted(report) == NAMES
-    a = learners(hub)[0]
+    for name, result in report.items():
+        assert result["added"] == ["12_update.ipynb"], f"{name}: {result}"
+        assert result["updated_upstream"] == [LESSON], f"{name}: the sync did not say the course has a newer 00"
 
     async def check():
-        for learner in learners(hub):
+        for learner in learners(hub):  # through their running servers, at once: no restart needed
             nb = await learner.read(f"{WORKSPACE}/{LESSON}")
             assert note(nb) == f"My notes ({learner.name})", f"{learner.name}'s edit was lost"
             assert "A new closing note" not in json.dumps(nb), "the update overwrote a learner's notebook"
             names = [item["name"] for item in await learner.read(WORKSPACE)]
             assert "12_update.ipynb" in names, f"{learner.name} did not get the new lesson"
-        # a restart syncs again (what happens when the culler stopped a server) and still keeps the edit
-        await a.stop_server()
-        await a.start_server()
-        nb = await a.read(f"{WORKSPACE}/{LESSON}")
-        assert note(nb) == f"My notes ({a.name})"
 
     run(check())
-    for name, result in report.items():
-        assert result["updated_upstream"] == [LESSON], f"{name}: the sync did not say the course has a newer 00"
 
 
-def test_deleted_notebooks_come_back(hub):
-    learner = learners(hub)[1]
+def test_restart_delete_and_kill_recover(hub):
+    """Three learners at once: one restarts (as after culling), one deleted two notebooks, one's server is killed."""
+    restarter, deleter, victim = learners(hub)[:3]
+    doomed = learner_processes(hub.run, victim.name)
+    assert doomed, f"{victim.name} has no processes to kill"
 
-    async def check():
+    async def restart():  # the start syncs again and still keeps the edit
+        await restarter.stop_server()
+        await restarter.start_server()
+        assert note(await restarter.read(f"{WORKSPACE}/{LESSON}")) == f"My notes ({restarter.name})"
+
+    async def delete():
         for name in ("01_pipelines.ipynb", "02_tokenizers.ipynb"):
-            code, _ = await learner.api("DELETE", learner.files(f"{WORKSPACE}/{name}"))
+            code, _ = await deleter.api("DELETE", deleter.files(f"{WORKSPACE}/{name}"))
             assert code == 204
-        names = [item["name"] for item in await learner.read(WORKSPACE)]
-        assert "01_pipelines.ipynb" not in names
-        await learner.stop_server()
-        await learner.start_server()
-        names = [item["name"] for item in await learner.read(WORKSPACE)]
+        assert "01_pipelines.ipynb" not in [item["name"] for item in await deleter.read(WORKSPACE)]
+        await deleter.stop_server()
+        await deleter.start_server()
+        names = [item["name"] for item in await deleter.read(WORKSPACE)]
         assert {"01_pipelines.ipynb", "02_tokenizers.ipynb"} <= set(names), "deleted notebooks did not come back"
-        nb = await learner.read(f"{WORKSPACE}/{LESSON}")
-        assert note(nb) == f"My notes ({learner.name})"
+        assert note(await deleter.read(f"{WORKSPACE}/{LESSON}")) == f"My notes ({deleter.name})"
 
-    run(check())
-    restored = json.loads((home(hub, learner.name) / "02_tokenizers.ipynb").read_text())
+    async def kill():  # the server and its kernel, SIGKILL, as the out-of-memory killer would
+        for pid in doomed:
+            try:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        await victim.wait_stopped(timeout=30)  # the hub notices (poll_interval 1 s here)
+        await victim.start_server()
+        nb = await victim.read(f"{WORKSPACE}/{LESSON}")
+        assert note(nb) == f"My notes ({victim.name})", "the killed learner's work was lost"
+        assert any(c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), "its saved outputs are gone"
+
+    async def everyone():
+        await asyncio.gather(restart(), delete(), kill())
+
+    run(everyone())
+    restored = json.loads((home(hub, deleter.name) / "02_tokenizers.ipynb").read_text())
     assert restored == json.loads((hub.course / "02_tokenizers.ipynb").read_text())
-
-
-def test_killed_server_recovers(hub):
-    learner = learners(hub)[2]
-    pids = learner_processes(hub.run, learner.name)
-    assert pids, f"{learner.name} has no processes to kill"
-    for pid in pids:  # the server and its kernel, SIGKILL, as the out-of-memory killer would
-        try:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-    async def check():
-        await learner.wait_stopped(timeout=30)  # the hub notices (poll_interval 1 s here)
-        await learner.start_server()
-        nb = await learner.read(f"{WORKSPACE}/{LESSON}")
-        assert note(nb) == f"My notes ({learner.name})", "the killed learner's work was lost"
-        code, _ = await learner.api("GET", f"/user/{learner.name}/api/kernels")
-        assert code == 200
-
-    run(check())
-    assert not set(pids) & set(learner_processes(hub.run, learner.name)), "a killed process is still alive"
+    assert not set(doomed) & set(learner_processes(hub.run, victim.name)), "a killed process is still alive"
 
 
 def test_nothing_left_running(hub):

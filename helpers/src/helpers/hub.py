@@ -440,7 +440,7 @@ class Learner:
 
     async def shutdown_kernels(self) -> None:
         code, sessions = await self.api("GET", f"/user/{self.name}/api/sessions")
-        for session in sessions or [] if code == 200 else []:
+        for session in (sessions or []) if code == 200 else []:
             await self.api("DELETE", f"/user/{self.name}/api/sessions/{session['id']}")
 
 
