@@ -22,6 +22,9 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -310,6 +313,23 @@ def test_restart_delete_and_kill_recover(hub):
 
 def test_nothing_left_running(hub):
     assert len({pid for name in NAMES for pid in learner_processes(hub.run, name)}) >= len(NAMES)
+    services = {env.get("JUPYTERHUB_SERVICE_NAME") for env in hub.processes().values()}
+    assert "idle-culler" in services, "the idle culler is not running"
+    # the class is over: the culler (the hub's own runs with --timeout=3600; this one with 2 s) stops every idle
+    # server, and the learners' files stay
+    culler = subprocess.Popen([sys.executable, "-m", "jupyterhub_idle_culler", f"--url={hub.url}/hub/api",
+                               "--timeout=2", "--cull-every=2"], env={**os.environ, "JUPYTERHUB_API_TOKEN":
+                              hub.service_token, "COURSE_HUB_RUN": hub.run}, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and any(learner_processes(hub.run, name) for name in NAMES):
+            time.sleep(1)
+    finally:
+        culler.kill()
+        culler.wait(10)
+    assert not [name for name in NAMES if learner_processes(hub.run, name)], "idle servers were not culled"
+    assert all(note(json.loads((home(hub, name) / LESSON).read_text())) == f"My notes ({name})" for name in NAMES)
     leftover = hub.stop()
     assert not hub.processes(), f"still alive after stopping the hub: {sorted(hub.processes())}"
     assert hub.proc.returncode is not None

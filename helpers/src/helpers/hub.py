@@ -504,6 +504,12 @@ async def _execute(ws: Any, code: str, deadline: float) -> tuple[list[dict], int
 def serve(args: argparse.Namespace) -> int:
     """``make hub``: the workshop's hub on 127.0.0.1 in the foreground until Ctrl-C."""
     state = Path(args.state).resolve()
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", args.port))
+        except OSError:
+            raise CourseError(f"port {args.port} on 127.0.0.1 is in use (another hub?): stop it, or choose another "
+                              f"port: COURSE_HUB_PORT={args.port + 1} make hub") from None
     hub = LocalHub(state, port=args.port, threads=args.threads)
     hub.password = os.environ.get("COURSE_HUB_PASSWORD") or hub.password
     hub.extra_env = {"COURSE_HUB_SERVICE_TOKEN": ""}  # no admin service token for a hand-run hub

@@ -133,7 +133,11 @@ async def _class(hub: LocalHub, n: int, lesson: str) -> dict[str, Any]:
 def run_bench(learners: int, lesson: str, output: Path) -> int:
     if learners < 2:
         raise CourseError("--learners must be at least 2: the marginal learner is measured against the first.")
-    lesson_file = paths.lesson(lesson).name
+    try:
+        lesson_file = paths.lesson(lesson).name
+    except LookupError:
+        names = ", ".join(p.stem for p in paths.lessons())
+        raise CourseError(f"no lesson {lesson!r}: give a lesson's number or name ({names}).") from None
     load_before = os.getloadavg()
     started = time.time()
     with tempfile.TemporaryDirectory(prefix="course-bench-hub-") as tmp, \
