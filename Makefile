@@ -72,6 +72,7 @@ bench: models
 # The workshop hub: jupyterhub from requirements.txt, configurable-http-proxy from npm (workshop/package.json).
 HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy
 LEARNERS ?= 4
+LESSON ?= 02
 
 $(HUB_PROXY): workshop/package.json workshop/package-lock.json
 	npm ci --no-audit --no-fund --prefix workshop
@@ -84,4 +85,4 @@ hub-sync: setup
 	$(PY) -m helpers.hub sync-all --course $(COURSE_NOTEBOOKS)
 
 bench-hub: models $(HUB_PROXY)
-	$(TEST_ENV) $(PY) -m helpers.hub bench --learners $(LEARNERS)
+	$(TEST_ENV) $(PY) -m helpers.hub bench --learners $(LEARNERS) --lesson $(LESSON)
