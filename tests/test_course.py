@@ -11,10 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.course import parse_params, resolve_value
 from helpers.notebooks import code, md, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.root()
 
 
 def run_course(*args: str, notebooks: Path, out: Path) -> subprocess.CompletedProcess:

@@ -8,11 +8,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.errors import CourseError
 from helpers.knobs import KINDS, check_knobs
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = paths.root()
+NOTEBOOKS = paths.lessons()
 
 
 def _parameters(nb) -> tuple[int, list[str]]:

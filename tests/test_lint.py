@@ -11,11 +11,12 @@ import nbformat
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.notebooks import code, md, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.root()
 VENV_BIN = ROOT / ".venv" / "bin"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = paths.lessons()
 
 
 def ruff(*paths: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:

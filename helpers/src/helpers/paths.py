@@ -59,5 +59,5 @@ if __name__ == "__main__":  # python -m helpers.paths lessons  -> one path per l
         print("\n".join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
                         for p in lessons()))
     else:
-        print(f"usage: python -m helpers.paths lessons", file=sys.stderr)
+        print("usage: python -m helpers.paths lessons", file=sys.stderr)
         sys.exit(2)
