@@ -57,10 +57,17 @@ def test_expect_type():
     assert expect_type(3, int, "n") == 3
 
 
-def test_check_result_shows_nothing_in_notebooks():
+@pytest.mark.parametrize("passed", [True, False])
+def test_check_result_shows_nothing_in_notebooks(passed):
+    """A check cell's value (the CheckResult) adds no Out[...] under the line the check printed: IPython's formatter,
+    which a kernel's display hook asks, gives no data for it (and gives some for any other value)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
     from helpers.checks import CheckResult
 
-    assert hasattr(CheckResult(True), "_ipython_display_")
+    formatter = InteractiveShell.instance().display_formatter
+    assert formatter.format(CheckResult(passed)) == ({}, {})
+    assert "text/plain" in formatter.format(object())[0]
 
 
 def test_table_text_and_html():

@@ -28,21 +28,29 @@ def test_bytes_per_token_counts_tied_weights_once(tiny):
     assert perf.bytes_per_token(tiny) == sum(unique.values())
 
 
-def test_bandwidth_measures_are_positive_and_restore_threads():
+@pytest.fixture
+def clock(monkeypatch):
+    """perf's clock made to advance 0.5 s per reading, so each timed call lasts exactly 0.5 s."""
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(perf.time, "perf_counter", lambda: next(ticks) * 0.5)
+
+
+def test_bandwidth_is_bytes_moved_over_the_best_time_and_restores_threads(clock):
     before = torch.get_num_threads()
-    assert perf.memory_bandwidth("read", megabytes=8, repeats=2, threads=1) > 0
-    assert perf.memory_bandwidth("copy", megabytes=8, repeats=2) > 0
-    assert perf.matvec_bandwidth(torch.randn(256, 64), repeats=2, threads=1) > 0
+    mb = 8 * 2**20
+    assert perf.memory_bandwidth("read", megabytes=8, repeats=2, threads=1) == pytest.approx(mb / 0.5 / 1e9)
+    # a copy allocates 8 MB in all (two halves), reads one half and writes the other: 8 MB moved
+    assert perf.memory_bandwidth("copy", megabytes=8, repeats=2) == pytest.approx(mb / 0.5 / 1e9)
+    assert perf.matvec_bandwidth(torch.randn(256, 64), repeats=2, threads=1) == pytest.approx(256 * 64 * 4 / 0.5 / 1e9)
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="read"):
         perf.memory_bandwidth("write", megabytes=8)
 
 
-def test_step_seconds_one_per_token(tiny):
+def test_step_seconds_times_each_step_alone(tiny, clock):
     ids = torch.tensor([[1, 5, 7]])
     for use_cache in (True, False):
-        steps = perf.step_seconds(tiny, ids, 4, use_cache=use_cache)
-        assert len(steps) == 4 and all(s > 0 for s in steps)
+        assert perf.step_seconds(tiny, ids, 4, use_cache=use_cache) == [0.5] * 4
 
 
 def test_linear_share_is_part_of_the_steps_and_removes_its_hooks(tiny):
