@@ -33,6 +33,8 @@ import pytest
 
 from helpers import paths
 
+pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
+
 ROOT = paths.root()
 NOTEBOOKS = paths.lessons()
 SHOTS = ROOT / "build" / "browser"

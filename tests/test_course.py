@@ -15,6 +15,8 @@ from helpers import paths
 from helpers.course import parse_params, resolve_value
 from helpers.notebooks import code, md, write
 
+pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
+
 ROOT = paths.root()
 
 

@@ -16,6 +16,8 @@ from helpers import paths
 from helpers.checks import HINT, PASS
 from helpers.notebooks import describe, exercises, run
 
+pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
+
 NOTEBOOKS = paths.lessons()
 
 

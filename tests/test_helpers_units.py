@@ -9,7 +9,7 @@ import torch
 from helpers.checks import HINT, PASS, Hint, as_tensor, call, exercise, expect_close, expect_shape, expect_type
 from helpers.display import Table
 from helpers.errors import CourseError, run_cli
-from helpers.notebooks import clean, code, exercise_cells, exercises, md, problems
+from helpers.notebooks import clean, code, exercise_cells, exercises, md, problems, run
 
 
 @exercise
@@ -114,13 +114,12 @@ def test_run_cli_prints_one_line(capsys):
     assert capsys.readouterr().err == "error: do this instead.\n"
 
 
-def test_course_errors_show_as_one_line_in_a_kernel():
-    from nbclient import NotebookClient
-
+@pytest.mark.notebooks
+def test_course_errors_show_as_one_line_in_a_kernel(tmp_path):
     nb = nbformat.v4.new_notebook()
     nb.cells = [code("from helpers import setup\nsetup()"),
                 code("from helpers.models import checkpoint\ncheckpoint('gpt5')")]
-    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
+    run(nb, tmp_path, timeout=120)
     outputs = nb.cells[1].outputs
     assert [o["output_type"] for o in outputs] == ["stream"]
     assert outputs[0]["text"].startswith("❌ Unknown model 'gpt5'") and outputs[0]["text"].count("\n") == 1
