@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -180,3 +181,13 @@ def test_building_an_entry_builds_what_it_is_made_from(tmp_path, monkeypatch):
     assert kitmod.with_dependencies(["generator"]) == ["generator"]
     kitmod.build(["sentiment"])
     assert built == ["encoder", "sentiment"]
+
+
+def test_the_readme_names_the_kit_table_pins():
+    """The README's kit table is written by hand: it must name each entry's package at the table's version."""
+    from helpers import paths
+
+    readme = (paths.root() / "README.md").read_text()
+    for name, entry in MODELS.items():
+        assert re.search(rf"^\| `{re.escape(name)}` \|.*`{re.escape(entry.pin)}`", readme, re.M), \
+            f"README's kit table: {name} should say `{entry.pin}`"
