@@ -99,3 +99,20 @@ def test_bench_memory_probe_reads_the_process_own_peak():
         exec(bench.RSS_CELL, {})
     peak = float(out.getvalue().strip())
     assert 10 < peak < 100_000
+
+
+@pytest.mark.notebooks
+def test_bench_measures_each_notebook_and_goes_on_after_a_failure(tmp_path):
+    """measure_notebooks runs every lesson of a folder with the course's runner: time and the kernel's own peak
+    memory for each (a kernel that holds 200 MB more shows it), and a failing lesson is recorded, not fatal."""
+    from helpers import bench
+    from helpers.notebooks import code, md, write
+
+    write(tmp_path / "00_small.ipynb", [md("# 00"), code("x = 1")])
+    write(tmp_path / "01_broken.ipynb", [md("# 01"), code("1 / 0"), code("print('never')")])
+    write(tmp_path / "02_big.ipynb", [md("# 02"), code("import numpy\nblock = numpy.ones(200 * 2**20 // 8)")])
+    result = bench.measure_notebooks(tmp_path, timeout=120)
+    assert set(result["notebooks_seconds"]) == {"00_small", "01_broken", "02_big", "total"}
+    assert result["notebook_errors"] == {"01_broken": "ZeroDivisionError: division by zero"}
+    rss = result["notebooks_peak_rss_mb"]
+    assert rss["02_big"] - rss["00_small"] > 150 and result["peak_rss_notebook"] == "02_big"
