@@ -3,8 +3,10 @@
 Change ``REPO`` here (and only here) when the course moves; ``python -m helpers.launch`` rewrites every notebook's
 launch row and Colab cell, and a test (tests/test_notebooks.py) fails while any notebook is out of date.
 
-The Colab cell builds only the kit entries its notebook uses (:func:`kit_needs` reads the notebook's code and the
-helpers modules it imports), plus what those are built from: ``sentiment`` is fine-tuned from ``encoder``.
+The Colab cell is three lines: on Colab only, it installs the helpers package and calls
+:func:`helpers.colab.bootstrap` with the kit entries its notebook uses (:func:`kit_needs` reads the notebook's code
+and the helpers modules it imports); bootstrap adds what those are built from (``sentiment`` is fine-tuned from
+``encoder``) and installs the pins. No version number is written into a notebook.
 """
 
 from __future__ import annotations
