@@ -3,6 +3,7 @@
 #   make workspace    copy into workspace/ the notebooks you don't have yet; never overwrites one you have
 #   make reset NB=3   keep your copy of notebook 03 as a dated backup (workspace/backups/), restore the course's
 #   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
+#   make test-fast    contributors: the unit tests that need neither the kit nor a kernel (tests/conftest.py markers)
 #   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
 #   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
 #                     parameters as papermill's, e.g. make course PARAMS="-p SEED 1"
@@ -32,7 +33,7 @@ OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURS
 # in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
 TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 
-.PHONY: setup models test lab bench workspace reset course lint hub hub-sync bench-hub
+.PHONY: setup models test test-fast lab bench workspace reset course lint hub hub-sync bench-hub
 
 setup: $(STAMP)
 
@@ -49,6 +50,9 @@ test: models
 	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -rs tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
+test-fast: setup
+	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -q -m "not kit and not notebooks" tests
+
 workspace: setup
 	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync
 
@@ -64,7 +68,7 @@ course: models
 
 lint: setup
 	$(PY) -m ruff check helpers tests $(COURSE_NOTEBOOKS)
-	$(PY) -m helpers.notebooks check $(COURSE_NOTEBOOKS)/[0-9][0-9]_*.ipynb
+	$(PY) -m helpers.notebooks check $$($(PY) -m helpers.paths lessons $(COURSE_NOTEBOOKS))
 
 bench: models
 	$(TEST_ENV) $(PY) -m helpers.bench

@@ -1,4 +1,9 @@
-"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count."""
+"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count; the two markers that
+`make test-fast` leaves out (``-m "not kit and not notebooks"``):
+
+- ``kit``: needs the built model kit. Set on every test that asks for the ``kit`` fixture, so it cannot be forgotten.
+- ``notebooks``: starts Jupyter kernels or a browser (the exercise test, the course build, JupyterLab).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,17 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kit: needs the built model kit (make models); set by the kit fixture")
+    config.addinivalue_line("markers", "notebooks: starts Jupyter kernels or a browser")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "kit" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.kit)
 
 
 @pytest.fixture(scope="session", autouse=True)

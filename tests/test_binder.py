@@ -11,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import paths
+
+ROOT = paths.root()
 
 
 @pytest.mark.parametrize("name", ["postBuild", "start"])

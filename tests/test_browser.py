@@ -31,8 +31,12 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from helpers import paths
+
+pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
+
+ROOT = paths.root()
+NOTEBOOKS = paths.lessons()
 SHOTS = ROOT / "build" / "browser"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from helpers import paths
+
+ROOT = paths.root()
 
 
 def run_ci(tmp_path: Path, have_chromium: bool, have_emoji_font: bool) -> list[str]:

@@ -11,10 +11,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.course import parse_params, resolve_value
 from helpers.notebooks import code, md, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.root()
 
 
 def run_course(*args: str, notebooks: Path, out: Path) -> subprocess.CompletedProcess:
@@ -49,6 +50,7 @@ def built(mini_course: Path, tmp_path_factory) -> tuple[Path, subprocess.Complet
     return out, run_course("-p", "seed", "7", "-r", "text", "42", notebooks=mini_course, out=out)
 
 
+@pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 def test_course_executes_every_notebook_with_its_parameters(built):
     out, proc = built
     assert proc.returncode == 0, proc.stderr
@@ -61,6 +63,7 @@ def test_course_executes_every_notebook_with_its_parameters(built):
     assert "beside the notebooks" in json.dumps(first.cells[2].outputs), "the kernel did not run in the notebooks dir"
 
 
+@pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 def test_course_renders_html_and_an_index_in_order(built):
     out, _ = built
     index = (out / "html" / "index.html").read_text()
@@ -74,6 +77,7 @@ def test_course_renders_html_and_an_index_in_order(built):
         "the Colab set-up cell should not be in the handout"
 
 
+@pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 def test_course_writes_a_table_of_run_times_and_peak_memory(built):
     out, proc = built
     table = (out / "course-report.md").read_text()
@@ -85,12 +89,14 @@ def test_course_writes_a_table_of_run_times_and_peak_memory(built):
     assert all(r["peak_mib"] > 30 for r in report["notebooks"]), "peak memory should be the kernel's (tens of MiB)"
 
 
+@pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 def test_a_parameter_no_notebook_declares_is_an_error(mini_course: Path, tmp_path: Path):
     proc = run_course("-p", "sed", "1", notebooks=mini_course, out=tmp_path)
     assert proc.returncode == 1 and "No notebook declares the parameter(s) sed" in proc.stderr
     assert "seed, text" in proc.stderr and not (tmp_path / "executed").exists()
 
 
+@pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 def test_a_failing_notebook_is_rendered_and_fails_the_build(tmp_path: Path):
     src = tmp_path / "notebooks"
     src.mkdir()

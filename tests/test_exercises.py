@@ -12,10 +12,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.checks import HINT, PASS
-from helpers.notebooks import exercises
+from helpers.notebooks import describe, exercises, run
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
+
+NOTEBOOKS = paths.lessons()
 
 
 def _text(outputs) -> str:
@@ -36,27 +39,21 @@ def test_there_are_notebooks():
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercises(path: Path):
-    from nbclient import NotebookClient
-
     nb = nbformat.read(path, as_version=4)
     found = exercises(nb)
     if not found:
         pytest.skip(f"{path.name} has no exercises")
     by_check = {ex["check"]: ex for ex in found}
-    client = NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
     results = []
-    with client.setup_kernel():
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type != "code":
-                continue
-            client.execute_cell(cell, index)  # raises CellExecutionError on any traceback
-            if index in by_check:
-                starter_out = _text(cell.outputs)
-                solution = nbformat.v4.new_code_cell(by_check[index]["solution"])
-                client.execute_cell(solution, index)
-                recheck = nbformat.v4.new_code_cell(cell.source)
-                client.execute_cell(recheck, index)
-                results.append((index, starter_out, _text(recheck.outputs)))
+
+    def solve_and_recheck(index, cell, execute):
+        if index in by_check:
+            execute(by_check[index]["solution"])
+            results.append((index, _text(cell.outputs), _text(execute(cell.source).outputs)))
+
+    error = run(nb, path.parent, timeout=600, after_cell=solve_and_recheck)["error"]
+    assert error is None, f"a cell raised {describe(error)}"
+    assert len(results) == len(found), "not every check cell ran"
     for index, starter_out, solved_out in results:
         assert HINT in starter_out and PASS not in starter_out, f"cell {index}: untouched starter got {starter_out!r}"
         assert PASS in solved_out and HINT not in solved_out, f"cell {index}: reference solution got {solved_out!r}"

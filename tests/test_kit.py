@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 
 import pytest
@@ -122,14 +123,46 @@ def test_bad_mode(monkeypatch):
         checkpoint("encoder")
 
 
-def test_only_safetensors_and_no_remote_code():
-    import pathlib
+def test_every_entry_loads_from_safetensors_without_remote_code(kit, monkeypatch):
+    """Load every kit entry the way the lessons do, with pickle loading (torch.load) and remote code (transformers'
+    dynamic modules) made to fail: the course loads weights only from safetensors and never runs a model's code."""
+    import sys
 
-    import helpers
+    from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification, AutoTokenizer
 
-    src = "\n".join(p.read_text() for p in pathlib.Path(helpers.__file__).parent.rglob("*.py"))
-    assert "trust_remote_code=True" not in src
-    assert "torch.load(" not in src
+    def refuse(what):
+        return lambda *a, **k: pytest.fail(f"{what} was called while loading the kit")
+
+    monkeypatch.setattr(torch, "load", refuse("torch.load (pickle)"))
+    patched = [n for n, m in list(sys.modules.items())
+               if n.startswith("transformers") and hasattr(m, "get_class_from_dynamic_module")]
+    for name in patched:  # each Auto class imported it by name
+        monkeypatch.setattr(sys.modules[name], "get_class_from_dynamic_module", refuse("remote code"))
+    assert {"transformers.models.auto.auto_factory", "transformers.models.auto.tokenization_auto"} <= set(patched)
+    loaders = {"encoder": AutoModel, "sentiment": AutoModelForSequenceClassification,
+               "generator": AutoModelForCausalLM, "gpt2-tokenizer": None}
+    assert set(loaders) == set(MODELS)
+    for name, auto in loaders.items():
+        files = {p.suffix for p in (kit / name).rglob("*") if p.is_file()}
+        assert not files & {".bin", ".pt", ".pth", ".pkl", ".gguf", ".py"}, (name, files)
+        assert "auto_map" not in (kit / name / "tokenizer_config.json").read_text(), name
+        AutoTokenizer.from_pretrained(checkpoint(name))
+        if auto is not None:
+            assert "auto_map" not in json.loads((kit / name / "config.json").read_text()), name
+            auto.from_pretrained(checkpoint(name))
+
+
+def test_the_table_is_whole():
+    """One record per entry: what it is made from comes first, every field is filled, every entry has a builder."""
+    from helpers import kit as kitmod
+
+    assert list(kitmod.BUILDERS) == list(MODELS)
+    seen = set()
+    for name, entry in MODELS.items():
+        assert entry.name == name and all(str(v) for v in vars(entry).values() if v != ()), name
+        assert set(entry.depends_on) <= seen, f"{name} is listed before what it is built from"
+        assert entry.version in entry.file and len(entry.sha256) == 64
+        seen.add(name)
 
 
 def test_building_an_entry_builds_what_it_is_made_from(tmp_path, monkeypatch):
@@ -148,3 +181,13 @@ def test_building_an_entry_builds_what_it_is_made_from(tmp_path, monkeypatch):
     assert kitmod.with_dependencies(["generator"]) == ["generator"]
     kitmod.build(["sentiment"])
     assert built == ["encoder", "sentiment"]
+
+
+def test_the_readme_names_the_kit_table_pins():
+    """The README's kit table is written by hand: it must name each entry's package at the table's version."""
+    from helpers import paths
+
+    readme = (paths.root() / "README.md").read_text()
+    for name, entry in MODELS.items():
+        assert re.search(rf"^\| `{re.escape(name)}` \|.*`{re.escape(entry.pin)}`", readme, re.M), \
+            f"README's kit table: {name} should say `{entry.pin}`"

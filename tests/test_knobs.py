@@ -8,11 +8,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.errors import CourseError
 from helpers.knobs import KINDS, check_knobs
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = paths.root()
+NOTEBOOKS = paths.lessons()
 
 
 def _parameters(nb) -> tuple[int, list[str]]:
@@ -63,16 +64,17 @@ def test_an_unknown_knob_is_a_course_bug():
         check_knobs(PROMT="typo")
 
 
+@pytest.mark.notebooks
 def test_an_empty_prompt_stops_the_notebook_with_one_line():
-    """Notebook 08 with PROMPT = "" (as papermill would inject it): the check cell prints one line, no traceback."""
-    from nbclient import NotebookClient
+    """Notebook 06 with PROMPT = "" (as papermill would inject it): the check cell prints one line, no traceback."""
+    from helpers.notebooks import run
 
     nb = nbformat.read(next(p for p in NOTEBOOKS if p.name.startswith("06_")), as_version=4)
     index, _ = _parameters(nb)
     setup = [c for c in nb.cells[:index] if c.cell_type == "code" and "setup(" in c.source]
     injected = nbformat.v4.new_code_cell('PROMPT = ""')
     nb.cells = setup + [nb.cells[index], injected, nb.cells[index + 1]]
-    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
+    run(nb, ROOT / "notebooks", timeout=120)
     outputs = nb.cells[-1].outputs
     assert [o["output_type"] for o in outputs] == ["stream"], outputs
     text = outputs[0]["text"]

@@ -1,7 +1,9 @@
-"""Launch row and Colab set-up cell (helpers.launch): generated from REPO, Colab-only, builds what the notebook uses."""
+"""Launch row and Colab set-up cell (helpers.launch, helpers.colab): generated from REPO, three lines, Colab-only,
+installs the pins and builds only what the notebook uses."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -10,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import launch
-from helpers.launch import badges, colab_cell, colab_pins, kit_needs, with_dependencies
+from helpers import colab, launch, paths
+from helpers.launch import badges, colab_cell, kit_needs
+from helpers.models import MODELS
 from helpers.notebooks import code, exercise_cells, md
 
-ROOT = Path(__file__).resolve().parent.parent
 ALL = ["encoder", "sentiment", "generator", "gpt2-tokenizer"]
 
 
@@ -32,14 +34,14 @@ def test_badges_point_at_the_notebook_in_the_repo():
     row = badges("04_model_body_and_shapes.ipynb")
     assert f"https://colab.research.google.com/github/{launch.REPO}/blob/{launch.BRANCH}/notebooks/" \
            "04_model_body_and_shapes.ipynb" in row
-    assert f"https://mybinder.org/v2/gh/{launch.REPO}/{launch.BRANCH}?labpath=notebooks%2F03_model_body_and_shapes" \
+    assert f"https://mybinder.org/v2/gh/{launch.REPO}/{launch.BRANCH}?labpath=notebooks%2F04_model_body_and_shapes" \
            ".ipynb" in row
     assert row.startswith("[![Open In Colab]") and "[![Binder]" in row
 
 
 def test_the_repository_url_lives_in_one_place():
     """No other file of helpers spells the repository out: everything is generated from launch.REPO."""
-    for path in (ROOT / "helpers" / "src" / "helpers").rglob("*.py"):
+    for path in (paths.root() / "helpers" / "src" / "helpers").rglob("*.py"):
         if path.name != "launch.py":
             assert launch.REPO not in path.read_text(), path
 
@@ -58,55 +60,100 @@ def test_kit_needs(sources, solution, expected):
     assert kit_needs(notebook(*sources, solution=solution)) == expected
 
 
-def test_dependencies_come_first():
-    assert with_dependencies(["sentiment"]) == ["encoder", "sentiment"]
-    assert with_dependencies(["gpt2-tokenizer", "sentiment", "generator"]) == ["encoder", "sentiment", "generator",
-                                                                               "gpt2-tokenizer"]
+def test_the_pins_are_the_requirements_pins():
+    """helpers.colab.PINS is the one list Colab installs; each is requirements.txt's pin, letter for letter."""
+    text = (paths.root() / "requirements.txt").read_text()
+    for pin in colab.PINS:
+        assert re.search(rf"^{re.escape(pin)}$", text, re.M), f"{pin} is not requirements.txt's pin"
+    assert {p.split("==")[0] for p in colab.PINS} == {"transformers", "tokenizers", "safetensors", "accelerate", "gguf"}
+    assert not any(p.startswith("torch==") for p in colab.PINS), "Colab's own torch is kept"
 
 
-def test_colab_pins_are_the_requirements_pins():
-    text = (ROOT / "requirements.txt").read_text()
-    for pin in colab_pins():
-        assert re.search(rf"^{re.escape(pin)}$", text, re.M), pin
-    assert not any(p.startswith("torch==") for p in colab_pins()), "Colab's own torch is kept"
+@pytest.mark.parametrize("needs", [None, ["sentiment"], []])
+def test_the_cell_is_three_lines_with_no_version_number(needs):
+    cell = colab_cell(needs)
+    assert len(cell.splitlines()) <= 3
+    assert not re.search(r"\d+\.\d+", cell), "no version number in a notebook: the pins live in helpers.colab"
+    assert max(map(len, cell.splitlines())) <= 120, "ruff's line length"
 
 
-def test_colab_cell_does_nothing_off_colab():
-    run = subprocess.run([sys.executable, "-c", colab_cell(["encoder"])], capture_output=True, text=True, timeout=60)
-    assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
+def test_the_cell_names_only_what_is_not_implied():
+    assert 'bootstrap("sentiment")' in colab_cell(["encoder", "sentiment"])  # bootstrap adds the encoder itself
+    assert "bootstrap()" in colab_cell([])
 
 
-FAKE_COLAB = """
-import subprocess, sys, types
-sys.modules["google"] = types.ModuleType("google")
-sys.modules["google.colab"] = types.ModuleType("google.colab")
-calls = []
+# The cell as a kernel runs it: IPython turns `%pip` into a call of run_line_magic, which this shell records instead
+# of running pip; subprocess.run is recorded too. SHELL_MODULE decides whether the shell looks like Colab's.
+RUN_CELL = """
+import json, os, subprocess, sys, types
+from IPython.core.interactiveshell import InteractiveShell
+import helpers.colab
+
+magics, calls = [], []
+class Shell(InteractiveShell):
+    def run_line_magic(self, name, line, _stack_depth=1):
+        magics.append([name, line])
+Shell.__module__ = SHELL_MODULE
+if SHELL_MODULE.startswith("google.colab"):
+    sys.modules["google"], sys.modules["google.colab"] = types.ModuleType("google"), types.ModuleType("google.colab")
+helpers.colab.COURSE = helpers.colab.COURSE.with_name("no-such-course-folder")  # not fetched yet
 subprocess.run = lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", "")
-exec(compile(CELL, "colab-cell", "exec"))
-import json
-print(json.dumps(calls))
+result = Shell.instance().run_cell(CELL)
+print(json.dumps({"ok": result.success, "error": repr(result.error_in_exec), "magics": magics, "calls": calls,
+                  "course_root": os.environ.get("COURSE_ROOT")}))
 """
 
 
-def test_colab_cell_on_colab_installs_pins_keeps_torch_and_builds_only_what_is_needed():
-    """Run the cell with a stand-in google.colab module and subprocess.run recorded instead of executed."""
-    import json
-
-    cell = colab_cell(["sentiment"])
-    script = f"CELL = {cell!r}\n{FAKE_COLAB}"
-    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd="/")
+def run_cell(cell: str, shell_module: str) -> tuple[dict, str]:
+    script = f"CELL = {cell!r}\nSHELL_MODULE = {shell_module!r}\n{RUN_CELL}"
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd="/")
     assert run.returncode == 0, run.stderr
-    calls = json.loads(run.stdout.strip().splitlines()[-1])
-    clone, pip, *builds = calls
-    assert clone[:2] == ["git", "clone"] and f"https://github.com/{launch.REPO}" in clone and launch.BRANCH in clone
-    assert pip[1:4] == ["-m", "pip", "install"] and "/content/course/helpers" in pip
+    *printed, last = run.stdout.strip().splitlines()
+    return json.loads(last), "\n".join(printed) + run.stderr
+
+
+def test_the_cell_does_nothing_off_colab():
+    result, output = run_cell(colab_cell(["encoder"]), "ipykernel.zmqshell")
+    assert result["ok"], result["error"]
+    assert result["magics"] == [] and result["calls"] == [] and result["course_root"] is None
+    assert output.strip() == "", "prints nothing"
+
+
+def test_the_cell_on_colab_installs_the_pins_keeps_torch_and_builds_only_what_is_needed():
+    result, output = run_cell(colab_cell(["sentiment"]), "google.colab._shell")
+    assert result["ok"], result["error"]
+    [(magic, line)] = result["magics"]
+    assert magic == "pip" and f"git+{launch.repo_url()}@{launch.BRANCH}#subdirectory=helpers" in line
+    clone, pip, *builds = result["calls"]
+    assert clone[:2] == ["git", "clone"] and launch.repo_url() in clone and launch.BRANCH in clone
+    assert pip[1:4] == ["-m", "pip", "install"]
     assert f"torch=={version('torch')}" in pip, "torch must be pinned to the version already installed"
-    assert all(p in pip for p in colab_pins())
+    assert set(colab.PINS) <= set(pip)
     assert [b[-1] for b in builds] == ["encoder", "sentiment"], "dependencies first, nothing else"
     assert all(b[1:3] == ["-m", "helpers.kit"] for b in builds)
-    assert "%" not in cell and "\n!" not in cell, "plain Python: no shell escapes or magics"
-    assert "tqdm" in cell, "a progress bar"
+    assert result["course_root"].endswith("no-such-course-folder"), "helpers.paths finds the fetched course"
+    assert "build sentiment (model kit)" in output and "4/4" in output, "a progress bar, step by step"
 
 
-def test_colab_cell_lines_fit_ruff():
-    assert max(map(len, colab_cell().splitlines())) <= 120
+def test_a_course_fetched_earlier_is_not_fetched_again(tmp_path):
+    assert [s.split()[0] for s in colab.steps(["generator"], course=tmp_path)] == ["install", "build"]
+    assert list(colab.steps(["generator"], course=tmp_path / "absent"))[0] == "fetch the course"
+
+
+def test_a_failed_step_says_which_in_one_sentence(monkeypatch):
+    monkeypatch.setitem(sys.modules, "google.colab", sys.modules.get("google.colab") or type(sys)("google.colab"))
+    monkeypatch.setattr(colab, "COURSE", Path("/"))  # "fetched": the first step is the install
+    monkeypatch.setattr(colab.subprocess, "run",
+                        lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution"))
+    with pytest.raises(RuntimeError, match="^install the pinned libraries failed: ERROR: No matching distribution"):
+        colab.bootstrap("encoder")
+
+
+def test_bootstrap_off_colab_does_nothing(monkeypatch):
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setattr(colab.subprocess, "run", lambda *a, **k: pytest.fail("ran a command off Colab"))
+    assert colab.bootstrap("encoder") is None
+
+
+def test_every_kit_entry_can_be_named_in_the_cell():
+    assert set(re.findall(r'"([\w-]+)"', colab_cell().splitlines()[-1])) | {"encoder"} == set(MODELS)

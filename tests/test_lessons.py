@@ -51,8 +51,8 @@ def test_saved_cells_only_define(path: Path):
     """Importing a lesson module must not load a model or print: only imports, definitions and constants."""
     for index, src in saved_cells(path):
         for node in ast.parse(src).body:
-            what = ast.unparse(node)[:60]
-            assert isinstance(node, ALLOWED), f"{path.name} cell {index}: `{what}` is not a definition"
+            assert isinstance(node, ALLOWED), \
+                f"{path.name} cell {index}: `{ast.unparse(node)[:60]}` is not a definition"
             if isinstance(node, ast.Expr):
                 assert isinstance(node.value, ast.Constant), f"{path.name} cell {index}: a call at import time"
 

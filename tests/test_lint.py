@@ -5,17 +5,19 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 import yaml
 
+from helpers import paths
 from helpers.notebooks import code, md, write
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = paths.root()
 VENV_BIN = ROOT / ".venv" / "bin"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = paths.lessons()
 
 
 def ruff(*paths: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess:
@@ -45,6 +47,25 @@ def test_make_lint_and_pre_commit_run_the_same_checks():
     assert "ruff check helpers tests notebooks" in "\n".join(dry)
     assert hooks()["ruff"]["files"] == "^(helpers|tests|notebooks)/"
     assert all(h["language"] == "system" for h in hooks().values()), "hooks use the venv's pinned tools"
+
+
+def test_the_lesson_pattern_is_helpers_paths():
+    """pre-commit takes a regular expression: it is helpers.paths.LESSON_REGEX, and it picks the same files as
+    LESSON_GLOB; `make lint` asks helpers.paths for the lessons instead of spelling the pattern."""
+    import re
+
+    assert hooks()["notebooks-clean"]["files"] == paths.LESSON_REGEX
+    names = ["notebooks/00_setup.ipynb", "notebooks/11_x_y.ipynb", "notebooks/1_short.ipynb", "notebooks/ab_x.ipynb",
+             "notebooks/00_x.ipynb.bak", "notebooks/sub/00_x.ipynb", "workspace/00_x.ipynb"]
+    by_regex = [n for n in names if re.search(paths.LESSON_REGEX, n)]
+    by_glob = [n for n in names if Path(n).parent == Path("notebooks") and Path(n).match(paths.LESSON_GLOB)]
+    assert by_regex == by_glob == ["notebooks/00_setup.ipynb", "notebooks/11_x_y.ipynb"]
+    dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "-o", ".venv/.course-setup", "lint"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "-m helpers.paths lessons" in dry and paths.LESSON_GLOB not in dry
+    listed = subprocess.run([sys.executable, "-m", "helpers.paths", "lessons"], capture_output=True, text=True,
+                            cwd=ROOT, check=True).stdout.split()
+    assert listed == [str(p.relative_to(ROOT)) for p in paths.lessons()]
 
 
 def test_ruff_is_the_pinned_one():

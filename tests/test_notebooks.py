@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.launch import COLAB_TAG, LAUNCH_TAG, expected_cells
 from helpers.notebooks import problems
 
-NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+NOTEBOOKS = paths.lessons()
+TIME_ESTIMATE = re.compile(r"\*\*Time:\*\* about \d+ (minutes|hours?)\b")  # "**Time:** about 30 minutes."
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -24,7 +27,8 @@ def test_conventions(path: Path):
     nb = nbformat.read(path, as_version=4)
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown").lower()
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
-    assert "objectives" in nb.cells[0].source.lower() and "time" in nb.cells[0].source.lower()
+    assert "objectives" in nb.cells[0].source.lower()
+    assert TIME_ESTIMATE.search(nb.cells[0].source), "the first cell gives a time estimate: **Time:** about N minutes"
     assert "recap" in text and "exercise" in text
     if not path.name.startswith("00_"):
         assert any("parameters" in c.metadata.get("tags", []) for c in nb.cells), "needs a papermill parameters cell"

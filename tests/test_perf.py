@@ -28,21 +28,29 @@ def test_bytes_per_token_counts_tied_weights_once(tiny):
     assert perf.bytes_per_token(tiny) == sum(unique.values())
 
 
-def test_bandwidth_measures_are_positive_and_restore_threads():
+@pytest.fixture
+def clock(monkeypatch):
+    """perf's clock made to advance 0.5 s per reading, so each timed call lasts exactly 0.5 s."""
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(perf.time, "perf_counter", lambda: next(ticks) * 0.5)
+
+
+def test_bandwidth_is_bytes_moved_over_the_best_time_and_restores_threads(clock):
     before = torch.get_num_threads()
-    assert perf.memory_bandwidth("read", megabytes=8, repeats=2, threads=1) > 0
-    assert perf.memory_bandwidth("copy", megabytes=8, repeats=2) > 0
-    assert perf.matvec_bandwidth(torch.randn(256, 64), repeats=2, threads=1) > 0
+    mb = 8 * 2**20
+    assert perf.memory_bandwidth("read", megabytes=8, repeats=2, threads=1) == pytest.approx(mb / 0.5 / 1e9)
+    # a copy allocates 8 MB in all (two halves), reads one half and writes the other: 8 MB moved
+    assert perf.memory_bandwidth("copy", megabytes=8, repeats=2) == pytest.approx(mb / 0.5 / 1e9)
+    assert perf.matvec_bandwidth(torch.randn(256, 64), repeats=2, threads=1) == pytest.approx(256 * 64 * 4 / 0.5 / 1e9)
     assert torch.get_num_threads() == before
     with pytest.raises(ValueError, match="read"):
         perf.memory_bandwidth("write", megabytes=8)
 
 
-def test_step_seconds_one_per_token(tiny):
+def test_step_seconds_times_each_step_alone(tiny, clock):
     ids = torch.tensor([[1, 5, 7]])
     for use_cache in (True, False):
-        steps = perf.step_seconds(tiny, ids, 4, use_cache=use_cache)
-        assert len(steps) == 4 and all(s > 0 for s in steps)
+        assert perf.step_seconds(tiny, ids, 4, use_cache=use_cache) == [0.5] * 4
 
 
 def test_linear_share_is_part_of_the_steps_and_removes_its_hooks(tiny):
@@ -91,3 +99,20 @@ def test_bench_memory_probe_reads_the_process_own_peak():
         exec(bench.RSS_CELL, {})
     peak = float(out.getvalue().strip())
     assert 10 < peak < 100_000
+
+
+@pytest.mark.notebooks
+def test_bench_measures_each_notebook_and_goes_on_after_a_failure(tmp_path):
+    """measure_notebooks runs every lesson of a folder with the course's runner: time and the kernel's own peak
+    memory for each (a kernel that holds 200 MB more shows it), and a failing lesson is recorded, not fatal."""
+    from helpers import bench
+    from helpers.notebooks import code, md, write
+
+    write(tmp_path / "00_small.ipynb", [md("# 00"), code("x = 1")])
+    write(tmp_path / "01_broken.ipynb", [md("# 01"), code("1 / 0"), code("print('never')")])
+    write(tmp_path / "02_big.ipynb", [md("# 02"), code("import numpy\nblock = numpy.ones(200 * 2**20 // 8)")])
+    result = bench.measure_notebooks(tmp_path, timeout=120)
+    assert set(result["notebooks_seconds"]) == {"00_small", "01_broken", "02_big", "total"}
+    assert result["notebook_errors"] == {"01_broken": "ZeroDivisionError: division by zero"}
+    rss = result["notebooks_peak_rss_mb"]
+    assert rss["02_big"] - rss["00_small"] > 150 and result["peak_rss_notebook"] == "02_big"

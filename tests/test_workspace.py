@@ -11,16 +11,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from helpers import paths
 from helpers.errors import CourseError
 from helpers.notebooks import code, md, write
 from helpers.workspace import BACKUPS, find_notebook, reset, sync
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ROOT = paths.root()
+NOTEBOOKS = paths.lessons()
 
 
 def course_lessons() -> list[Path]:
-    return sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    return paths.lessons()
 
 
 def lesson(path: Path, title: str, answer: str = "None") -> None:
@@ -133,17 +134,17 @@ def test_make_workspace_and_make_reset(course: Path, tmp_path: Path):
 
 
 def test_notebook_00_lists_the_lessons_from_the_workspace(tmp_path: Path):
-    """Notebook 00's cell that globs "[0-9][0-9]_*.ipynb" in its cwd lists the lessons when run in workspace/,
-    and backups (in workspace/backups/) are not among them."""
+    """Notebook 00's cell that globs the lesson pattern (helpers.paths.LESSON_GLOB) in its cwd lists the lessons when
+    run in workspace/, and backups (in workspace/backups/) are not among them."""
     nb00 = next(p for p in course_lessons() if p.name.startswith("00_"))
     cell = next(c.source for c in nbformat.read(nb00, as_version=4).cells
-                if c.cell_type == "code" and '"[0-9][0-9]_*.ipynb"' in c.source)
+                if c.cell_type == "code" and f'"{paths.LESSON_GLOB}"' in c.source)
     ws = tmp_path / "workspace"
     sync(ROOT / "notebooks", ws)
     reset(ROOT / "notebooks", ws, "00")  # leaves a backup of 00
     out = subprocess.run([sys.executable, "-c", cell], cwd=ws, capture_output=True, text=True, check=True).stdout
     listed = [line.split()[0] for line in out.splitlines()]
-    assert listed == sorted(p.name for p in ws.glob("[0-9][0-9]_*.ipynb")) == [p.name for p in course_lessons()]
+    assert listed == [p.name for p in paths.lessons(ws)] == [p.name for p in course_lessons()]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

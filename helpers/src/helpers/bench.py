@@ -35,11 +35,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import perf
+from . import paths, perf
 from .display import Table
 from .errors import run_cli
 
-ROOT = Path(__file__).resolve().parents[3]
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
 SEED = 0
@@ -123,37 +122,29 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
 def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[str, Any]:
     """Execute every notebook of ``folder`` in a fresh kernel, in a temporary copy; seconds and peak RSS of each."""
     import nbformat
-    from nbclient import NotebookClient
 
-    folder = folder or ROOT / "notebooks"
+    from .notebooks import describe, run
+
+    folder = folder or paths.notebooks_dir()
     seconds: dict[str, float] = {}
     rss: dict[str, float] = {}
     errors: dict[str, str] = {}
     with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp:
         copy = Path(tmp) / "notebooks"
         shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-        for path in sorted(copy.glob("[0-9][0-9]_*.ipynb")):
+        for path in paths.lessons(copy):
             log(f"executing {path.name}")
-            nb = nbformat.read(path, as_version=4)
-            client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                                    resources={"metadata": {"path": str(copy)}})
-            with client.setup_kernel():
-                t0 = time.perf_counter()
-                try:
-                    for index, cell in enumerate(nb.cells):
-                        if cell.cell_type == "code":
-                            client.execute_cell(cell, index)
-                except Exception as exc:  # record it and go on with the other notebooks
-                    errors[path.stem] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200]}"
-                seconds[path.stem] = time.perf_counter() - t0
-                probe = nbformat.v4.new_code_cell(RSS_CELL)
-                nb.cells.append(probe)  # nbclient stores each executed cell back at its index
-                client.execute_cell(probe, len(nb.cells) - 1)
-                text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream")
-                try:
-                    rss[path.stem] = float(text.strip().splitlines()[-1])
-                except (ValueError, IndexError):
-                    errors.setdefault(path.stem, f"could not read peak RSS: {text!r}")
+            result = run(nbformat.read(path, as_version=4), copy, timeout, probe=RSS_CELL)
+            if result["error"] is not None:  # record it and go on with the other notebooks
+                errors[path.stem] = describe(result["error"])[:250]
+            seconds[path.stem] = result["seconds"]
+            probe = result["probe"]
+            text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream") if probe \
+                else ""
+            try:
+                rss[path.stem] = float(text.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                errors.setdefault(path.stem, f"could not read peak RSS: {text!r}")
     return {"notebooks_seconds": {**seconds, "total": sum(seconds.values())},
             "notebooks_peak_rss_mb": rss,
             "peak_rss_mb": max(rss.values()) if rss else float("nan"),
@@ -222,7 +213,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
-    parser.add_argument("--output", type=Path, default=ROOT / "build" / "bench.json")
+    parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
 
     started = time.perf_counter()
@@ -234,7 +225,8 @@ def main() -> int:
     metrics["load_average_at_end"] = os.getloadavg()
     status = write_report(args.output, metrics, started)
     print(table(metrics, status))
-    print(f"\nwrote {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
+    root = paths.root()
+    print(f"\nwrote {args.output.relative_to(root) if args.output.is_relative_to(root) else args.output}")
     errors = metrics.get("notebook_errors") or {}
     for name, err in errors.items():
         print(f"notebook {name} failed: {err}")

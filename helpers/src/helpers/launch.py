@@ -3,8 +3,10 @@
 Change ``REPO`` here (and only here) when the course moves; ``python -m helpers.launch`` rewrites every notebook's
 launch row and Colab cell, and a test (tests/test_notebooks.py) fails while any notebook is out of date.
 
-The Colab cell builds only the kit entries its notebook uses (:func:`kit_needs` reads the notebook's code and the
-helpers modules it imports), plus what those are built from: ``sentiment`` is fine-tuned from ``encoder``.
+The Colab cell is three lines: on Colab only, it installs the helpers package and calls
+:func:`helpers.colab.bootstrap` with the kit entries its notebook uses (:func:`kit_needs` reads the notebook's code
+and the helpers modules it imports); bootstrap adds what those are built from (``sentiment`` is fine-tuned from
+``encoder``) and installs the pins. No version number is written into a notebook.
 """
 
 from __future__ import annotations
@@ -15,18 +17,14 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
+from . import paths
+from .models import MODELS, with_dependencies
+
 REPO = "transformers-under-the-hood/course"  # GitHub owner/name: the one place the repository URL lives
 BRANCH = "main"
 
-# What Colab must install on top of what it ships, at the versions of ../requirements.txt. Colab's own torch is kept
-# (the cell pins it to the version already installed, so pip can never replace it).
-COLAB_PACKAGES = ("transformers", "tokenizers", "safetensors", "accelerate", "gguf")
-
 LAUNCH_TAG = "launch-row"
 COLAB_TAG = "colab-setup"
-
-ROOT = Path(__file__).resolve().parents[3]  # the repository (helpers is installed editable)
-NOTEBOOK_GLOB = "[0-9][0-9]_*.ipynb"
 
 
 def repo_url() -> str:
@@ -43,65 +41,31 @@ def badges(notebook: str) -> str:
     )
 
 
-def colab_pins(requirements: Path | None = None) -> list[str]:
-    """``name==version`` for :data:`COLAB_PACKAGES`, read from requirements.txt (the one list of pins)."""
-    text = (requirements or ROOT / "requirements.txt").read_text()
-    pins = dict(re.findall(r"^([A-Za-z0-9_.\-]+)==(\S+)", text, re.M))
-    missing = [name for name in COLAB_PACKAGES if name not in pins]
-    if missing:
-        raise ValueError(f"requirements.txt does not pin {missing}")
-    return [f"{name}=={pins[name]}" for name in COLAB_PACKAGES]
-
-
-def with_dependencies(names: Iterable[str]) -> list[str]:
-    """The kit entries to build for ``names``, dependencies first, in the kit's own order."""
-    from . import kit
-    from .models import MODELS
-
-    wanted = kit.with_dependencies(list(names))
-    return [name for name in MODELS if name in wanted]  # MODELS lists every entry after what it is built from
-
-
+# Three lines: on Colab only, install the helpers package from the repository, then let helpers.colab.bootstrap
+# install the pinned libraries and build the kit entries (with what they are built from). In JupyterLab, Binder and
+# CI the condition is false and nothing runs (a Colab kernel's shell is google.colab._shell.Shell). No version
+# number is written here: the pins live in helpers.colab.PINS.
 COLAB_CELL = """\
-# Colab only (does nothing elsewhere): fetch the course, install its helpers and pinned libraries
-# (keeping Colab's own torch) and build the models this notebook uses: {entries}.
-import sys
-
-if "google.colab" in sys.modules:
-    import os
-    import subprocess
-    from importlib.metadata import version
-
-    from tqdm.auto import tqdm
-
-    course, python = "/content/course", sys.executable
-    repo = "{url}"
-    steps = {{
-        "fetch the course": ["git", "clone", "-q", "--depth", "1", "-b", "{branch}", repo, course],
-        "install the helpers and pinned libraries": [
-            python, "-m", "pip", "install", "-q", "-e", f"{{course}}/helpers", f"torch=={{version('torch')}}",
-            {pins}],
-{builds}    }}
-    if os.path.isdir(course):
-        del steps["fetch the course"]  # fetched earlier in this Colab session
-    for step in (bar := tqdm(steps, unit="step")):
-        bar.set_description(step)
-        run = subprocess.run(steps[step], capture_output=True, text=True)
-        if run.returncode:
-            raise RuntimeError(f"{{step}} failed: {{(run.stderr or run.stdout)[-1500:]}}")
-    sys.path.insert(0, f"{{course}}/helpers/src")"""
+if type(get_ipython()).__module__.startswith("google.colab"):  # Colab only: course, pinned libraries, models
+    %pip install -q "git+{url}@{branch}#subdirectory=helpers"
+    import helpers.colab; helpers.colab.bootstrap({entries})"""
 
 
 def colab_cell(needs: Iterable[str] | None = None) -> str:
-    """The first code cell: on Colab only, fetch the course, install the helpers and the pinned libraries (pinning
-    torch to the version Colab has, so it is never replaced) and build the kit entries ``needs`` (default: all),
-    dependencies first, with a progress bar. Elsewhere it does nothing and prints nothing."""
-    from .models import MODELS
-
+    """The first code cell: on Colab only, install the helpers and call :func:`helpers.colab.bootstrap` with the kit
+    entries ``needs`` (default: all; an entry another one is built from is left for bootstrap to add). Elsewhere it
+    does nothing and prints nothing."""
     entries = with_dependencies(MODELS if needs is None else needs)
-    builds = "".join(f'        "build {e} (model kit)": [python, "-m", "helpers.kit", "{e}"],\n' for e in entries)
-    return COLAB_CELL.format(entries=", ".join(entries) or "none", branch=BRANCH, url=repo_url(),
-                             pins=", ".join(f'"{p}"' for p in colab_pins()), builds=builds)
+    implied = {d for e in entries for d in MODELS[e].depends_on}
+    named = ", ".join(f'"{e}"' for e in entries if e not in implied)
+    return COLAB_CELL.format(url=repo_url(), branch=BRANCH, entries=named)
+
+
+def launch_cells(notebook: str) -> list[Any]:
+    """The launch row (Colab and Binder badges) and the Colab-only set-up cell that open every notebook."""
+    from .notebooks import code, md
+
+    return [md(badges(notebook), tags=(LAUNCH_TAG,)), code(colab_cell(), tags=(COLAB_TAG,))]
 
 
 # ---------------------------------------------------------------- which kit entries a notebook uses
@@ -167,7 +131,6 @@ def kit_needs(nb: Any) -> list[str]:
     """The kit entries a notebook uses (dependencies included): names passed to ``checkpoint("...")`` in its code
     cells, in its reference solutions and in the helpers modules it imports. A notebook that shows the whole kit
     (``manifest()``) or calls ``checkpoint`` with a computed name gets every entry."""
-    from .models import MODELS
     from .notebooks import SOLUTION_RE
 
     code = [c.source for c in nb.cells if c.cell_type == "code" and COLAB_TAG not in c.metadata.get("tags", [])]
@@ -196,7 +159,7 @@ def expected_cells(path: Path) -> tuple[str, str]:
     return badges(Path(path).name), colab_cell(kit_needs(nb))
 
 
-def refresh(paths: Iterable[Path] | None = None) -> list[str]:
+def refresh(notebooks: Iterable[Path] | None = None) -> list[str]:
     """Rewrite the launch row and Colab cell of each notebook from ``REPO``; returns the names changed.
 
     Only those two cells change (their sources, and the Colab cell is collapsed in JupyterLab); outputs and execution
@@ -205,7 +168,7 @@ def refresh(paths: Iterable[Path] | None = None) -> list[str]:
     import nbformat
 
     changed = []
-    for path in paths or sorted((ROOT / "notebooks").glob(NOTEBOOK_GLOB)):
+    for path in notebooks or paths.lessons():
         nb = nbformat.read(path, as_version=4)
         before = [(c.source, c.metadata.get("jupyter")) for c in nb.cells]
         row, setup = badges(Path(path).name), colab_cell(kit_needs(nb))

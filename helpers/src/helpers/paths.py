@@ -54,10 +54,19 @@ def lesson(topic_or_number: str | int, folder: Path | str | None = None) -> Path
     raise LookupError(f"no lesson {key!r} in {folder or notebooks_dir()}")
 
 
-if __name__ == "__main__":  # python -m helpers.paths lessons  -> one path per line (for the Makefile)
-    if sys.argv[1:] == ["lessons"]:
-        print("\n".join(str(p.relative_to(Path.cwd())) if p.is_relative_to(Path.cwd()) else str(p)
-                        for p in lessons()))
-    else:
-        print("usage: python -m helpers.paths lessons", file=sys.stderr)
-        sys.exit(2)
+def main(argv: list[str]) -> int:
+    """``python -m helpers.paths lessons [FOLDER]``: the lessons, one path a line (for the Makefile);
+    ``python -m helpers.paths regex``: :data:`LESSON_REGEX` (what .pre-commit-config.yaml must say)."""
+    if argv[:1] == ["lessons"] and len(argv) <= 2:
+        cwd = Path.cwd()
+        print("\n".join(str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p) for p in lessons(*argv[1:])))
+        return 0
+    if argv == ["regex"]:
+        print(LESSON_REGEX)
+        return 0
+    print("usage: python -m helpers.paths lessons [FOLDER] | regex", file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

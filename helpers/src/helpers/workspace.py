@@ -24,10 +24,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
+from . import paths
 from .errors import CourseError, run_cli
+from .files import atomic_path, copy_atomic, write_atomic
 
 RECORD = ".course-sync.json"
 BACKUPS = "backups"
@@ -56,22 +57,7 @@ def _read_record(dst: Path) -> dict[str, dict[str, str]]:
 
 
 def _write_record(dst: Path, record: dict[str, dict[str, str]]) -> None:
-    tmp = dst / f"{RECORD}.tmp"
-    tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
-    os.replace(tmp, dst / RECORD)
-
-
-def _copy_atomic(src: Path, dst: Path) -> None:
-    """Copy ``src`` to ``dst`` through a temporary file in dst's folder and one rename."""
-    dst.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dst.parent, prefix=f".{dst.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, dst)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_atomic(dst / RECORD, json.dumps(record, indent=2, sort_keys=True))
 
 
 def _stamp(path: Path, src_path: Path, record: dict[str, dict[str, str]]) -> None:
@@ -98,7 +84,7 @@ def sync(src: Path, dst: Path) -> dict[str, list[str]]:
             if copied_from and copied_from != _sha256(src / rel):
                 result["updated_upstream"].append(key)
             continue
-        _copy_atomic(src / rel, dst / rel)
+        copy_atomic(src / rel, dst / rel)
         _stamp(rel, src / rel, record)
         result["added"].append(key)
     _write_record(dst, record)
@@ -110,7 +96,7 @@ def find_notebook(folder: Path, nb: str) -> Path | None:
     nb = str(nb).strip()
     if nb.endswith(".ipynb"):
         nb = nb[: -len(".ipynb")]
-    candidates = sorted(folder.glob("[0-9][0-9]_*.ipynb"))
+    candidates = paths.lessons(folder)
     if nb.isdigit():
         matches = [p for p in candidates if p.name[:2] == f"{int(nb):02d}"]
     else:
@@ -125,15 +111,13 @@ def reset(src: Path, dst: Path, nb: str, now: dt.datetime | None = None) -> tupl
     """
     original = find_notebook(src, nb)
     if original is None:
-        names = ", ".join(p.name for p in sorted(src.glob("[0-9][0-9]_*.ipynb")))
+        names = ", ".join(p.name for p in paths.lessons(src))
         raise CourseError(f"No course notebook matches {nb!r}: give its number, e.g. `make reset NB=3` ({names}).")
     dst.mkdir(parents=True, exist_ok=True)
     target = dst / original.name
     backup = None
     # Copy the pristine notebook first (to a temporary name), so that no failure can leave the learner with neither.
-    fd, tmp = tempfile.mkstemp(dir=dst, prefix=f".{original.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(target) as tmp:
         shutil.copyfile(original, tmp)
         if target.exists():
             stamp = (now or dt.datetime.now()).strftime("%Y-%m-%d_%H%M%S")
@@ -144,10 +128,6 @@ def reset(src: Path, dst: Path, nb: str, now: dt.datetime | None = None) -> tupl
                 backup = dst / BACKUPS / f"{original.stem}.{stamp}-{n}.ipynb"
                 n += 1
             os.replace(target, backup)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     record = _read_record(dst)
     _stamp(Path(original.name), original, record)
     _write_record(dst, record)
