@@ -80,3 +80,19 @@ def test_missing_or_corrupt_entry_is_one_sentence(kit, tmp_path, monkeypatch):
         f.truncate(1000)
     with pytest.raises(KitError, match="corrupt.*make models"):
         corpus.movie_reviews()
+
+
+def test_checkpoint_folder_is_the_kit_or_a_hub_snapshot_of_the_tokenizer_files(kit, monkeypatch):
+    import huggingface_hub
+
+    from helpers import models
+
+    assert models.checkpoint_folder("encoder") == kit / "encoder"
+    asked = {}
+    monkeypatch.setenv("COURSE_MODELS", "hub")
+    monkeypatch.setattr(models, "_hub_reachable", lambda timeout=3.0: True)
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda repo, allow_patterns: asked.update(repo=repo, patterns=allow_patterns) or "/snap")
+    assert str(models.checkpoint_folder("gpt2-tokenizer")) == "/snap"
+    assert asked == {"repo": "openai-community/gpt2", "patterns": ["*.json", "*.txt"]}  # no weights downloaded
+    assert models.checkpoint_folder("movie-reviews") == kit / "movie-reviews"  # a corpus: always the kit

@@ -172,6 +172,17 @@ def checkpoint(name: str) -> str:
     return str(path)
 
 
+def checkpoint_folder(name: str) -> Path:
+    """A local folder with the checkpoint's files, for code that reads them itself (vocab.txt, tokenizer.json, ...):
+    the kit entry, or in Hub mode a snapshot of the Hub original's tokenizer and config files (no weights)."""
+    where = checkpoint(name)
+    if mode() == "local" or not MODELS[name].hub_id:
+        return Path(where)
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(where, allow_patterns=["*.json", "*.txt"]))
+
+
 def manifest() -> dict[str, dict[str, Any]]:
     """Provenance of each built kit entry: package, version, sha256 of the file used, license, what it stands in for."""
     out: dict[str, dict[str, Any]] = {}

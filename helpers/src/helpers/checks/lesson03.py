@@ -176,9 +176,9 @@ MERGE_HINTS = {
 @functools.lru_cache(maxsize=1)
 def _gpt2_tables() -> tuple[dict, dict]:
     from ..lessons.tokenizers_by_hand import BYTE_TO_CHAR, load_byte_level_bpe
-    from ..models import checkpoint
+    from ..models import checkpoint_folder
 
-    return load_byte_level_bpe(checkpoint("gpt2-tokenizer")).ranks, BYTE_TO_CHAR
+    return load_byte_level_bpe(checkpoint_folder("gpt2-tokenizer")).ranks, BYTE_TO_CHAR
 
 
 def _merge_cases() -> list[tuple[list[str], dict]]:
