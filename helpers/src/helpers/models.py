@@ -110,6 +110,15 @@ MODELS: dict[str, Entry] = _table(
         "6400108aecb75e9078c9c14bee9efab2759249476c411a5e9efef28c108a49a6",
         "MIT",
     ),
+    Entry(
+        "movie-reviews",
+        "VADER's 10,605 movie-review snippets (rotten tomatoes, Pang & Lee 2004) with mean ratings by ~20 people: text",
+        "",  # a corpus, not a model: no Hub original, every mode reads it from the kit
+        "itself (real text nobody on the course wrote, for proving tokenizers on data nobody chose)",
+        "vadersentiment", "3.3.2", "vaderSentiment-3.3.2.tar.gz",
+        "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
+        "MIT",
+    ),
 )
 
 
@@ -194,7 +203,7 @@ def checkpoint(name: str) -> str:
     Local mode: the kit directory (checked whole). Hub mode: the Hub id (checked reachable or already cached).
     """
     info = _check_name(name)
-    if mode() == "hub":
+    if mode() == "hub" and info.hub_id:
         if not _hub_reachable() and not _hub_cached(info.hub_id):
             raise HubError(
                 f"Hub mode cannot reach huggingface.co to fetch {info.hub_id}: connect to the internet, "
@@ -206,6 +215,17 @@ def checkpoint(name: str) -> str:
     if problem is not None:
         raise KitError(f"The offline kit entry {name!r} is {problem} in {cache_dir()}: run `make models` to build it.")
     return str(path)
+
+
+def checkpoint_folder(name: str) -> Path:
+    """A local folder with the checkpoint's files, for code that reads them itself (vocab.txt, tokenizer.json, ...):
+    the kit entry, or in Hub mode a snapshot of the Hub original's tokenizer and config files (no weights)."""
+    where = checkpoint(name)
+    if mode() == "local" or not MODELS[name].hub_id:
+        return Path(where)
+    from huggingface_hub import snapshot_download
+
+    return Path(snapshot_download(where, allow_patterns=["*.json", "*.txt"]))
 
 
 def manifest() -> dict[str, dict[str, Any]]:
