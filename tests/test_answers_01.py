@@ -132,3 +132,51 @@ def test_wrong_prompts_get_their_hint(kit, capsys, hint):
 def test_right_prompts_pass(kit, capsys, name):
     out = _printed(capsys, checks.check_chat_prompt, QUESTION, RIGHT_PROMPTS[name]())
     assert out.startswith(PASS), out
+
+
+# ---------------------------------------------------------------- the shared machinery every lesson's checks use
+
+
+def test_core_accepts_any_integer_where_an_int_is_asked():
+    import numpy as np
+    import torch
+
+    from helpers.checks import Hint, as_int, expect_type
+
+    for value in (7, np.int64(7), np.int32(7), torch.tensor(7)):
+        assert expect_type(value, int, "n") == 7 and type(expect_type(value, int, "n")) is int
+        assert as_int(value, "n") == 7
+    for bad, words in ((True, "should be an int; got bool"), (7.0, "the float 7.0"), ("7", "got str"),
+                       (None, "still None")):
+        with pytest.raises(Hint, match=words):
+            as_int(bad, "n")
+
+
+def test_core_hints_a_forgotten_return():
+    from helpers.checks import Hint, call
+
+    with pytest.raises(Hint, match=r"my_fn returned None: did you forget `return`\?"):
+        call(lambda x: None, 1, what="my_fn")
+    assert call(lambda x: None, 1, what="my_fn", allow_none=True) is None
+
+
+def test_core_comparisons():
+    import torch
+
+    from helpers.checks import Hint, close, expect_close, expect_neg_inf, reject_mistakes
+
+    inf = float("inf")
+    assert close(torch.tensor([1.0, -inf]), torch.tensor([1.0, -inf]))
+    assert not close(torch.tensor([1.0, 0.0]), torch.tensor([1.0, -inf]))
+    with pytest.raises(Hint, match="off by 0.5: try again"):
+        expect_close(torch.tensor([1.5]), torch.tensor([1.0]), "x", hint="off by {diff:.1f}: try again")
+    with pytest.raises(Hint, match="wrong infinities"):
+        expect_close(torch.tensor([1.0, inf]), torch.tensor([1.0, -inf]), "x")
+    expect_close(torch.tensor([1.0, -inf]), torch.tensor([1.0, -inf]), "x")
+    right, wrong = torch.tensor([1.0, 2.0]), torch.tensor([2.0, 1.0])
+    with pytest.raises(Hint, match="swapped"):
+        reject_mistakes(wrong, [(wrong, "swapped")], right)
+    reject_mistakes(right, [(right, "cannot tell on this input")], right)  # a mistake equal to the answer is skipped
+    with pytest.raises(Hint, match=r"found \[0.0\]"):
+        expect_neg_inf(torch.tensor([0.0, 1.0]), torch.tensor([True, False]), "filtered")
+    expect_neg_inf(torch.tensor([-inf, 1.0]), torch.tensor([True, False]), "filtered")
