@@ -257,7 +257,7 @@ def kit_model(entry: str, auto_class: str) -> Any:
     return getattr(transformers, auto_class).from_pretrained(checkpoint(entry))
 
 
-@functools.lru_cache(maxsize=1)
+@functools.lru_cache(maxsize=2)
 def kit_pipeline(task: str, entry: str) -> Any:
     """``pipeline(task)`` on a kit entry, built once per kernel from the shared tokenizer and model."""
     from transformers import pipeline
