@@ -9,7 +9,7 @@ Three layers, used by every ``lessonNN`` module:
   :func:`expect_close`, :func:`reject_mistakes` (the typical wrong versions, each with its own hint),
   :func:`expect_neg_inf` (removed entries must be ``-inf``), :func:`expect_equal`;
 - the kit, loaded once per kernel and shared by every check: :func:`kit_tokenizer`, :func:`kit_model`,
-  :func:`kit_pipeline`.
+  :func:`kit_forward` (a model's outputs on a batch of texts), :func:`kit_pipeline`.
 """
 
 from __future__ import annotations
@@ -255,6 +255,17 @@ def kit_model(entry: str, auto_class: str) -> Any:
     from ..models import checkpoint
 
     return getattr(transformers, auto_class).from_pretrained(checkpoint(entry))
+
+
+@functools.lru_cache(maxsize=4)
+def kit_forward(entry: str, auto_class: str, texts: tuple[str, ...]) -> tuple[Any, Any]:
+    """``(outputs, inputs)`` of a kit model on a batch of texts (padded, truncated, no gradients), computed once per
+    kernel. They are shared: pass the learner copies (``.clone()``), never the cached tensors."""
+    import torch
+
+    inputs = kit_tokenizer(entry)(list(texts), padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        return kit_model(entry, auto_class)(**inputs), inputs
 
 
 @functools.lru_cache(maxsize=2)

@@ -8,31 +8,20 @@ hint.
 
 from __future__ import annotations
 
-import functools
 import operator
 from typing import Any, Sequence
 
-from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_finite, expect_shape, kit_model,
-                   kit_tokenizer, reject_mistakes)
+from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_finite, expect_shape, kit_forward,
+                   kit_model, kit_tokenizer, reject_mistakes)
 
 # Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
 POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
 
 
-def _encoder() -> tuple[Any, Any]:
-    return kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
-
-
-@functools.lru_cache(maxsize=1)
 def _padded_batch() -> tuple[Any, Any]:
-    """last_hidden_state and attention_mask of the encoder on POOL_SENTENCES, padded."""
-    import torch
-
-    tokenizer, model = _encoder()
-    inputs = tokenizer(list(POOL_SENTENCES), padding=True, return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(**inputs).last_hidden_state
-    return hidden, inputs["attention_mask"]
+    """last_hidden_state and attention_mask of the encoder on POOL_SENTENCES, padded (shared: clone before use)."""
+    outputs, inputs = kit_forward("encoder", "AutoModel", POOL_SENTENCES)
+    return outputs.last_hidden_state, inputs["attention_mask"]
 
 
 def _pool_mistakes(h: Any, mask: Any) -> list[tuple[Any, str]]:
@@ -107,7 +96,7 @@ def _length_hint(length: int, seq: int) -> str | None:
 
 @exercise
 def check_attention_shape(predicted_shape: Any, sentences: Sequence[str]) -> str:
-    tokenizer, model = _encoder()
+    tokenizer, model = kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
     shape = _as_shape(predicted_shape)
     cfg = model.config
     batch = len(sentences)

@@ -7,10 +7,9 @@ probabilities from the kit's generator (loaded here, once).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from .core import (Hint, as_int, as_pairs, call, exercise, expect, expect_close, kit_model, kit_tokenizer,
+from .core import (Hint, as_int, as_pairs, call, exercise, expect, expect_close, kit_forward, kit_tokenizer,
                    reject_mistakes)
 
 NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
@@ -90,18 +89,9 @@ def check_best_spans(best_spans: Any) -> str:
     return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
 
 
-def _generator() -> tuple[Any, Any]:
-    return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
-
-
-@functools.lru_cache(maxsize=1)
 def _prompt_logits() -> Any:
     """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
-    import torch
-
-    tokenizer, model = _generator()
-    with torch.no_grad():
-        return model(**tokenizer(NEXT_TOKEN_PROMPT, return_tensors="pt")).logits[0]
+    return kit_forward("generator", "AutoModelForCausalLM", (NEXT_TOKEN_PROMPT,))[0].logits[0]
 
 
 def _as_token_pairs(result: Any, k: int) -> tuple[list[Any], Any]:
@@ -126,7 +116,7 @@ def check_top_next_tokens(top_next_tokens: Any) -> str:
     k = 4
     result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
     mine, values = _as_token_pairs(result, k)
-    tokenizer, _ = _generator()  # loaded only now: an unwritten function gets its hint at once
+    tokenizer = kit_tokenizer("generator")  # loaded only now: an unwritten function gets its hint at once
     logits = _prompt_logits()
     probs = logits[-1].softmax(dim=-1)
     top = probs.topk(k)

@@ -9,25 +9,16 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_shape, expect_type, kit_model,
-                   kit_pipeline, kit_tokenizer, reject_mistakes)
+from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_shape, expect_type, kit_forward,
+                   kit_model, kit_pipeline, reject_mistakes)
 
 COURSE_SENTENCES = ("I've been waiting for a HuggingFace course my whole life.", "I hate this so much!")
 MORE_SENTENCES = ("What a wonderful, moving film.", "The plot was dull and the acting worse.", "It was fine, I guess.")
 
 
-def _sentiment() -> tuple[Any, Any]:
-    return kit_tokenizer("sentiment"), kit_model("sentiment", "AutoModelForSequenceClassification")
-
-
-@functools.lru_cache(maxsize=2)
 def _logits(texts: tuple[str, ...]) -> Any:
-    """The sentiment model's logits for a batch of texts, computed once per kernel (callers get a copy)."""
-    import torch
-
-    tokenizer, model = _sentiment()
-    with torch.no_grad():
-        return model(**tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt")).logits
+    """The sentiment model's logits for a batch of texts (shared: callers get a new tensor or a clone)."""
+    return kit_forward("sentiment", "AutoModelForSequenceClassification", texts)[0].logits
 
 
 @functools.lru_cache(maxsize=1)
@@ -126,7 +117,7 @@ def check_to_labels(fn: Any) -> str:
     import torch
 
     expect(callable(fn), f"to_labels should be a function; got {type(fn).__name__}.")
-    _, model = _sentiment()
+    model = kit_model("sentiment", "AutoModelForSequenceClassification")
     probs = torch.softmax(_logits(MORE_SENTENCES), dim=-1)  # a new tensor
     three = {0: "sad", 1: "neutral", 2: "happy"}
     cases = [
