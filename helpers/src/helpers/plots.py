@@ -166,7 +166,9 @@ def kept_tokens(original: Sequence[float], renormalised: Sequence[float], labels
 
 def hidden_state_axes(hidden: Any, tokens: Sequence[Sequence[str]], mask: Any) -> Any:
     """A (batch, sequence, hidden) tensor drawn with its three axes named: one panel per batch item (batch axis),
-    one row per token (sequence axis), one column per feature (hidden axis); padded rows are hatched."""
+    one row per token (sequence axis), one column per feature (hidden axis). Every row uses the same colour scale;
+    padded rows are outlined and hatched, not hidden, and a bar per row beside each panel gives the vector's length, so
+    padded vectors show for what they are: not zero."""
     import matplotlib.pyplot as plt
     import numpy as np
     from matplotlib.patches import Rectangle
@@ -174,25 +176,34 @@ def hidden_state_axes(hidden: Any, tokens: Sequence[Sequence[str]], mask: Any) -
     hidden, mask = np.asarray(hidden, dtype=float), np.asarray(mask)
     batch, seq, dim = hidden.shape
     limit = float(np.percentile(np.abs(hidden), 99))
-    fig, axes = plt.subplots(1, batch, figsize=(5.2 * batch, 0.28 * seq + 1.8), squeeze=False)
-    for b, ax in enumerate(axes[0]):
+    norms = np.linalg.norm(hidden, axis=-1)
+    fig, axes = plt.subplots(1, 2 * batch, figsize=(6.8 * batch, 0.28 * seq + 1.8), squeeze=False,
+                             gridspec_kw={"width_ratios": [5, 1.2] * batch}, layout="constrained")
+    for b in range(batch):
+        ax, bars = axes[0][2 * b], axes[0][2 * b + 1]
         image = ax.imshow(hidden[b], aspect="auto", cmap="coolwarm", vmin=-limit, vmax=limit, interpolation="nearest")
         ax.set_yticks(range(seq))
         ax.set_yticklabels([f"{i}: {t}" for i, t in enumerate(tokens[b])], fontsize=8)
-        for i in range(seq):
-            if not mask[b, i]:
-                ax.add_patch(Rectangle((-0.5, i - 0.5), dim, 1, fill=True, facecolor="white", alpha=0.6,
-                                       hatch="///", edgecolor="gray", linewidth=0))
+        for i in np.flatnonzero(mask[b] == 0):  # outline and hatch padded rows, colours left visible
+            ax.add_patch(Rectangle((-0.5, i - 0.5), dim, 1, fill=False, hatch="//", edgecolor="dimgray", linewidth=0.6))
         ax.set_title(f"batch axis: item {b} (padded rows hatched)", fontsize=9)
         ax.set_xlabel(f"hidden axis: {dim} features per token")
         if b == 0:
             ax.set_ylabel(f"sequence axis: {seq} positions")
-    fig.colorbar(image, ax=axes[0].tolist(), fraction=0.02, pad=0.02, label="feature value")
+        colours = ["tab:gray" if m == 0 else "tab:blue" for m in mask[b]]
+        bars.barh(range(seq), norms[b], color=colours, height=0.8)
+        bars.set_ylim(seq - 0.5, -0.5)
+        bars.set_yticks([])
+        bars.set_xlim(0, float(norms.max()) * 1.1)
+        bars.set_xlabel("vector length", fontsize=8)
+        bars.set_title("grey: padding", fontsize=8)
+    fig.colorbar(image, ax=axes[0].tolist(), fraction=0.02, pad=0.01, label="feature value")
     fig.suptitle(f"last_hidden_state, shape (batch={batch}, sequence={seq}, hidden={dim})")
     return fig
 
 
-def similarity_heatmap(similarity: Any, labels: Sequence[str], width: int = 38) -> Any:
+def similarity_heatmap(similarity: Any, labels: Sequence[str], width: int = 38,
+                       title: str = "Cosine similarity of mean-pooled sentence embeddings") -> Any:
     """A square matrix of cosine similarities with each value written in its cell."""
     import matplotlib.pyplot as plt
     import numpy as np
@@ -209,7 +220,7 @@ def similarity_heatmap(similarity: Any, labels: Sequence[str], width: int = 38) 
     ax.set_xticklabels([str(i) for i in range(len(sim))])
     ax.set_yticks(range(len(sim)))
     ax.set_yticklabels([f"{s}  {i}" for i, s in enumerate(short)], fontsize=8)
-    ax.set_title("Cosine similarity of mean-pooled sentence embeddings")
+    ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.04, pad=0.03)
     fig.tight_layout()
     return fig

@@ -1,9 +1,23 @@
-"""The machinery behind every exercise check (see ``helpers.checks``)."""
+"""The machinery behind every exercise check (see ``helpers.checks``).
+
+Three layers, used by every ``lessonNN`` module:
+
+- running a check: :func:`exercise` (one ✅ or 💡 line, never a traceback), :class:`Hint`, :func:`expect`,
+  :func:`call` (the learner's function: its errors, ``NotImplementedError`` and a forgotten ``return`` become hints);
+- reading an answer: :func:`expect_type`, :func:`as_int`, :func:`as_tensor`, :func:`as_int_rows`, :func:`as_pairs`;
+- comparing it: :func:`expect_shape` (with hints for known wrong shapes), :func:`expect_finite`, :func:`close`,
+  :func:`expect_close`, :func:`reject_mistakes` (the typical wrong versions, each with its own hint),
+  :func:`expect_neg_inf` (removed entries must be ``-inf``), :func:`expect_equal`;
+- the kit, loaded once per kernel and shared by every check: :func:`kit_tokenizer`, :func:`kit_model`,
+  :func:`kit_forward` (a model's outputs on a batch of texts), :func:`kit_pipeline`.
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable, Sequence
+import numbers
+import operator
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 PASS = "✅ Passed:"
 HINT = "💡 Hint:"
@@ -56,26 +70,59 @@ def expect(condition: bool, hint: str) -> None:
         raise Hint(hint)
 
 
-def call(fn: Any, *args: Any, what: str = "your function") -> Any:
-    """Call the learner's function; its exceptions become a hint."""
+def call(fn: Any, *args: Any, what: str = "your function", allow_none: bool = False, **kwargs: Any) -> Any:
+    """Call the learner's function; its exceptions become a hint, and so does a result of None (a forgotten
+    ``return``) unless ``allow_none`` (for functions whose answer may be None)."""
     if not callable(fn):
         raise Hint(f"{what} should be a function; got {type(fn).__name__}.")
     try:
-        return fn(*args)
+        result = fn(*args, **kwargs)
     except NotImplementedError:
         raise Hint(f"{what} is not written yet: replace the `raise NotImplementedError` with your code.") from None
     except Exception as exc:
         raise Hint(f"calling {what} raised {type(exc).__name__}: {exc}") from None
+    if result is None and not allow_none:
+        raise Hint(f"{what} returned None: did you forget `return`?")
+    return result
+
+
+def _is_int(value: Any) -> bool:
+    """An integer of any kind (Python, numpy, a 0-d torch integer tensor), not a bool."""
+    if isinstance(value, bool) or "bool" in str(getattr(value, "dtype", type(value).__name__)):
+        return False
+    try:  # Python, numpy and torch integers (and 0-d integer tensors) all have __index__
+        operator.index(value)
+    except TypeError:
+        return False
+    return True
+
+
+def as_int(value: Any, what: str) -> int:
+    """A Python int from any integer (numpy.int64, a 0-d torch tensor, ...); a hint for None, bool, float, str."""
+    if value is None:
+        raise Hint(f"{what} is still None: fill in the starter cell and run it.")
+    if not _is_int(value):
+        if isinstance(value, float) and value.is_integer():
+            raise Hint(f"{what} is the float {value!r}: give a whole number (an int), e.g. int({value!r}).")
+        raise Hint(f"{what} should be an int; got {type(value).__name__}.")
+    return operator.index(value)
 
 
 def expect_type(value: Any, types: type | tuple[type, ...], what: str) -> Any:
+    """``value`` if it is one of ``types``; a hint otherwise. Where ``int`` is asked, any integer counts (numpy,
+    torch) and comes back as a Python int; ``float`` likewise accepts any real number (not a bool)."""
     if value is None:
         raise Hint(f"{what} is still None: fill in the starter cell and run it.")
-    if not isinstance(value, types):
-        names = " or ".join(t.__name__ for t in (types if isinstance(types, tuple) else (types,)))
-        article = "an" if names[0].lower() in "aeiou" else "a"
-        raise Hint(f"{what} should be {article} {names}; got {type(value).__name__}.")
-    return value
+    wanted = types if isinstance(types, tuple) else (types,)
+    if isinstance(value, wanted) and not (isinstance(value, bool) and bool not in wanted):
+        return value
+    if int in wanted and _is_int(value):
+        return operator.index(value)
+    if float in wanted and isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    names = " or ".join(t.__name__ for t in wanted)
+    article = "an" if names[0].lower() in "aeiou" else "a"
+    raise Hint(f"{what} should be {article} {names}; got {type(value).__name__}.")
 
 
 def as_tensor(value: Any, what: str) -> Any:
@@ -92,21 +139,94 @@ def as_tensor(value: Any, what: str) -> Any:
         raise Hint(f"{what} should be a tensor (or numbers); got {type(value).__name__}.") from None
 
 
-def expect_shape(t: Any, shape: Sequence[int], what: str) -> None:
-    if tuple(t.shape) != tuple(shape):
-        raise Hint(f"{what} has shape {tuple(t.shape)}; expected {tuple(shape)}.")
+def as_int_rows(value: Any, what: str, values: str = "numbers") -> list[list[int]]:
+    """A 2-D batch (list of lists, tensor or array; bools count as 0/1) as lists of Python ints, or a hint."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or not all(isinstance(r, (list, tuple)) for r in value):
+        raise Hint(f"{what} should give one row of {values} per sequence (2-D); got {type(value).__name__}.")
+    try:
+        return [[int(x) for x in row] for row in value]
+    except (TypeError, ValueError):
+        raise Hint(f"{what} should hold {values} only.") from None
 
 
-def expect_close(t: Any, ref: Any, what: str, atol: float = 1e-5) -> None:
+def as_pairs(value: Any, what: str, kinds: str = "(start, end) pairs") -> list[tuple[Any, Any]]:
+    """A list of 2-item pairs (tuples, lists, rows of a tensor), or a hint naming what was expected."""
+    if hasattr(value, "tolist") and not isinstance(value, (list, tuple)):
+        value = value.tolist()
+    try:
+        pairs = [tuple(item) for item in value]
+    except TypeError:
+        raise Hint(f"{what} should be a list of {kinds}; got {type(value).__name__}.") from None
+    if not all(len(p) == 2 for p in pairs):
+        raise Hint(f"{what} should be a list of {kinds}: each item has two parts.")
+    return pairs
+
+
+def expect_shape(t: Any, shape: Sequence[int], what: str, hints: Mapping[tuple[int, ...], str] | None = None) -> None:
+    """``t`` has ``shape``; a known wrong shape gets its own hint from ``hints`` ({wrong shape: hint})."""
+    got = tuple(t.shape)
+    if got == tuple(shape):
+        return
+    if hints and got in hints:
+        raise Hint(hints[got])
+    raise Hint(f"{what} has shape {got}; expected {tuple(shape)}.")
+
+
+def expect_finite(t: Any, what: str, hint: str | None = None) -> None:
+    import torch
+
+    if not bool(torch.isfinite(torch.as_tensor(t)).all()):
+        raise Hint(hint or f"{what} contains inf or nan: look for an overflow or a division by zero.")
+
+
+def close(a: Any, b: Any, atol: float = 1e-6) -> bool:
+    """Same shape and equal within ``atol`` (matching infinities count as equal; nan never does)."""
+    import torch
+
+    a, b = torch.as_tensor(a).double(), torch.as_tensor(b).double()
+    return a.shape == b.shape and bool(torch.isclose(a, b, rtol=0.0, atol=atol).all())
+
+
+def expect_close(t: Any, ref: Any, what: str, atol: float = 1e-5, hint: str | None = None) -> None:
+    """``t`` equals ``ref`` within ``atol`` (same shape, finite). ``hint`` replaces the default "off by" sentence;
+    it may use ``{diff}``, the largest difference."""
     import torch
 
     t, ref = torch.as_tensor(t).double(), torch.as_tensor(ref).double()
     expect_shape(t, ref.shape, what)
-    if not torch.isfinite(t).all():
+    finite = torch.isfinite(ref)
+    if not bool((torch.isfinite(t) == finite).all()):
         raise Hint(f"{what} contains inf or nan: look for an overflow or a division by zero.")
-    diff = (t - ref).abs().max().item()
+    if not bool((t[~finite] == ref[~finite]).all()):
+        raise Hint(f"{what} has the wrong infinities: -inf and inf must stay where they are.")
+    diff = (t[finite] - ref[finite]).abs().max().item() if bool(finite.any()) else 0.0
     if diff > atol:
-        raise Hint(f"{what} is off by up to {diff:.3g} (allowed {atol:g}).")
+        raise Hint((hint or "{what} is off by up to {diff:.3g} (allowed {atol:g}).").format(
+            what=what, diff=diff, atol=atol))
+
+
+def reject_mistakes(t: Any, mistakes: Iterable[tuple[Any, str]], reference: Any = None, atol: float = 1e-6) -> None:
+    """The typical wrong versions, each with its own hint: raise the hint of the first ``(wrong result, hint)`` that
+    ``t`` equals. A wrong result that happens to equal ``reference`` on this input is skipped (it cannot tell)."""
+    for wrong, hint in mistakes:
+        if reference is not None and close(wrong, reference, atol):
+            continue
+        if close(t, wrong, atol):
+            raise Hint(hint)
+
+
+def expect_neg_inf(t: Any, removed: Any, what: str, hint: str | None = None) -> None:
+    """Every entry where ``removed`` is True must be ``-inf`` (probability exactly 0 after softmax)."""
+    import torch
+
+    t, removed = torch.as_tensor(t), torch.as_tensor(removed, dtype=torch.bool)
+    gone = t[removed]
+    if not bool((gone == float("-inf")).all()):
+        sample = sorted({float(v) for v in gone[gone != float("-inf")][:3].tolist()})
+        raise Hint(hint or f"{what}: removed entries must be -inf, so softmax gives them probability 0 exactly; "
+                           f"found {sample}.")
 
 
 def expect_equal(value: Any, ref: Any, what: str) -> None:
@@ -135,3 +255,24 @@ def kit_model(entry: str, auto_class: str) -> Any:
     from ..models import checkpoint
 
     return getattr(transformers, auto_class).from_pretrained(checkpoint(entry))
+
+
+@functools.lru_cache(maxsize=4)
+def kit_forward(entry: str, auto_class: str, texts: tuple[str, ...]) -> tuple[Any, Any]:
+    """``(outputs, inputs)`` of a kit model on a batch of texts (padded, truncated, no gradients), computed once per
+    kernel. They are shared: pass the learner copies (``.clone()``), never the cached tensors."""
+    import torch
+
+    inputs = kit_tokenizer(entry)(list(texts), padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        return kit_model(entry, auto_class)(**inputs), inputs
+
+
+@functools.lru_cache(maxsize=2)
+def kit_pipeline(task: str, entry: str) -> Any:
+    """``pipeline(task)`` on a kit entry, built once per kernel from the shared tokenizer and model."""
+    from transformers import pipeline
+
+    auto = {"sentiment-analysis": "AutoModelForSequenceClassification", "text-classification":
+            "AutoModelForSequenceClassification", "text-generation": "AutoModelForCausalLM"}[task]
+    return pipeline(task, model=kit_model(entry, auto), tokenizer=kit_tokenizer(entry))

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from .core import Hint, exercise, expect_type, kit_tokenizer
+from .core import Hint, exercise, expect, expect_type, kit_pipeline, kit_tokenizer
 
 
-@functools.lru_cache(maxsize=1)
 def _classifier() -> Any:
-    from transformers import pipeline
-
-    from ..models import checkpoint
-
-    return pipeline("sentiment-analysis", model=checkpoint("sentiment"))
+    return kit_pipeline("sentiment-analysis", "sentiment")
 
 
 def _generator_tokenizer() -> Any:
@@ -57,23 +51,28 @@ def check_all_labels(sentence: Any, all_scores: Any, top_label: Any) -> str:
     if isinstance(top_label, dict):
         raise Hint("top_label is a dict: take its 'label' (a string).")
     expect_type(top_label, str, "top_label")
-    if top_label != best:
-        raise Hint(f"{top_label!r} is not the label with the highest score; look at the 'score' values "
-                   "(the list comes sorted by score, highest first).")
+    expect(top_label == best, f"{top_label!r} is not the label with the highest score; look at the 'score' values "
+                              "(the list comes sorted by score, highest first).")
     return f"every label with its score; the top one is {best} ({want[best]:.4f}), and the scores sum to 1."
+
+
+def _default_for(task: Any) -> tuple[str, str]:
+    """(model, revision) that pipeline(task) would load, read from the installed library; a hint for a bad task."""
+    from transformers.pipelines import check_task, get_default_model_and_revision
+
+    try:
+        _, targeted, options = check_task(expect_type(task, str, "TASK"))
+        return get_default_model_and_revision(targeted, options)
+    except Hint:
+        raise
+    except Exception as err:  # a removed or unknown task: no default to find
+        raise Hint(f"the library has no default for {task!r} ({type(err).__name__}); pick a task that "
+                   "transformers 5 still supports, such as 'text-generation'.") from None
 
 
 @exercise
 def check_default_model(task: Any, answer: Any) -> str:
-    from transformers.pipelines import check_task, get_default_model_and_revision
-
-    expect_type(task, str, "TASK")
-    try:
-        _, targeted, options = check_task(task)
-        model, revision = get_default_model_and_revision(targeted, options)
-    except Exception as err:  # a removed or unknown task: no default to find
-        raise Hint(f"the library has no default for {task!r} ({type(err).__name__}); pick a task that "
-                   "transformers 5 still supports, such as 'text-generation'.") from None
+    model, revision = _default_for(task)
     if answer is None:
         raise Hint("default is still None: read it from the library with check_task and "
                    "get_default_model_and_revision.")

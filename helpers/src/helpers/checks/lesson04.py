@@ -2,73 +2,68 @@
 before running the model, and a cosine-similarity matrix.
 
 Every check computes its reference itself: real hidden states of the kit's encoder on a padded batch, the encoder's
-own tokenizer and config, and torch's own normalisation.
+own tokenizer and config, and torch's own normalisation. Each typical wrong version is computed too and gets its own
+hint.
 """
 
 from __future__ import annotations
 
-import functools
 import operator
 from typing import Any, Sequence
 
-from .core import Hint, as_tensor, call, exercise, expect, kit_model, kit_tokenizer
+from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_finite, expect_shape, kit_forward,
+                   kit_model, kit_tokenizer, reject_mistakes)
 
 # Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
 POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
 
 
-def _encoder() -> tuple[Any, Any]:
-    return kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
-
-
-@functools.lru_cache(maxsize=1)
 def _padded_batch() -> tuple[Any, Any]:
-    """last_hidden_state and attention_mask of the encoder on POOL_SENTENCES, padded."""
-    import torch
+    """last_hidden_state and attention_mask of the encoder on POOL_SENTENCES, padded (shared: clone before use)."""
+    outputs, inputs = kit_forward("encoder", "AutoModel", POOL_SENTENCES)
+    return outputs.last_hidden_state, inputs["attention_mask"]
 
-    tokenizer, model = _encoder()
-    inputs = tokenizer(list(POOL_SENTENCES), padding=True, return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(**inputs).last_hidden_state
-    return hidden, inputs["attention_mask"]
+
+def _pool_mistakes(h: Any, mask: Any) -> list[tuple[Any, str]]:
+    """The typical wrong poolings of (batch, sequence, hidden) states h, each with its hint."""
+    padding = mask.unsqueeze(-1) == 0
+    real = mask.unsqueeze(-1).to(h.dtype)
+    return [
+        (h.max(dim=1).values, "that is the maximum over every position, padding included: padded vectors are not "
+                              "zero and win some features. Take them out of the race with the mask first."),
+        (h.masked_fill(padding, 0.0).max(dim=1).values,
+         "padding set to 0 (or multiplied by the mask) still wins every feature that is negative at all the real "
+         "tokens (max = 0): fill padded positions with float('-inf') instead (masked_fill)."),
+        ((h * real).sum(dim=1) / real.sum(dim=1), "that is mean pooling: take the maximum over the real tokens "
+                                                  "instead of their average."),
+        (h[:, 0], "that is the [CLS] vector (position 0): take the maximum over all the real tokens."),
+    ]
 
 
 @exercise
 def check_max_pool(max_pool: Any) -> str:
-    import torch
-
     hidden, mask = _padded_batch()
     result = call(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)")
     if isinstance(result, tuple) and hasattr(result, "values") and hasattr(result, "indices"):  # torch.return_types
         raise Hint("torch.max(..., dim=1) returns (values, indices): return its .values.")
     t = as_tensor(result, "the result of max_pool").double()
     batch, seq, dim = hidden.shape
-    if tuple(t.shape) == (batch, seq, dim):
-        raise Hint("the result still has a sequence axis: take the maximum over the tokens (dim=1).")
-    if tuple(t.shape) in ((dim,), (batch,), (seq, dim), (batch, seq)):
-        raise Hint(f"the result has shape {tuple(t.shape)}: take the maximum over the sequence axis only (dim=1), "
-                   f"to get one vector per sentence, shape ({batch}, {dim}).")
-    expect(tuple(t.shape) == (batch, dim), f"the result has shape {tuple(t.shape)}; expected ({batch}, {dim}): "
-                                           "one vector per sentence.")
+    one_per_sentence = "take the maximum over the sequence axis only (dim=1), to get one vector per sentence"
+    expect_shape(t, (batch, dim), "the result", hints={
+        (batch, seq, dim): "the result still has a sequence axis: take the maximum over the tokens (dim=1).",
+        (batch, 1, dim): "the result keeps a sequence axis of length 1: leave out keepdim=True.",
+        **{wrong: f"the result has shape {wrong}: {one_per_sentence}, shape ({batch}, {dim})."
+           for wrong in ((dim,), (batch,), (seq, dim), (batch, seq))}})
     h = hidden.double()
-    padding = mask.unsqueeze(-1) == 0
-    reference = h.masked_fill(padding, float("-inf")).max(dim=1).values
-    if bool(torch.isfinite(t).all()) and (t - reference).abs().max().item() < 1e-6:
-        won = int((h.max(dim=1).values != reference).sum())
-        return (f"padded positions cannot win: without the mask they would have won {won} of the "
-                f"{batch * dim} (sentence, feature) maxima of this batch.")
-    if torch.allclose(t, h.max(dim=1).values, atol=1e-6):
-        raise Hint("that is the maximum over every position, padding included: padded vectors are not zero and "
-                   "win some features. Take them out of the race with the mask first.")
-    if torch.allclose(t, h.masked_fill(padding, 0.0).max(dim=1).values, atol=1e-6):
-        raise Hint("padding set to 0 still wins every feature that is negative at all the real tokens (max = 0): "
-                   "fill padded positions with float('-inf') instead (masked_fill).")
-    expect(bool(torch.isfinite(t).all()), "the result contains inf or nan: every sentence has real tokens, so "
-                                          "its maximum over them is finite.")
-    diff = (t - reference).abs().max().item()
-    expect(diff < 1e-6, f"the result is off by up to {diff:.3g} from the maximum over the real tokens: "
-                        "mask out padded positions, then take the maximum over dim=1.")
-    return "your max pooling matches the masked maximum."
+    reference = h.masked_fill(mask.unsqueeze(-1) == 0, float("-inf")).max(dim=1).values
+    reject_mistakes(t, _pool_mistakes(h, mask), reference)
+    expect_finite(t, "the result", "the result contains inf or nan: every sentence has real tokens, so its maximum "
+                                   "over them is finite.")
+    expect_close(t, reference, "the result", atol=1e-6, hint="the result is off by up to {diff:.3g} from the maximum "
+                 "over the real tokens: mask out padded positions, then take the maximum over dim=1.")
+    won = int((h.max(dim=1).values != reference).sum())
+    return (f"padded positions cannot win: without the mask they would have won {won} of the "
+            f"{batch * dim} (sentence, feature) maxima of this batch.")
 
 
 def _as_shape(value: Any) -> tuple[int, ...]:
@@ -78,15 +73,30 @@ def _as_shape(value: Any) -> tuple[int, ...]:
         raise Hint("predicted_shape should be a tuple of ints (a shape), not a tensor.")
     if not isinstance(value, (tuple, list)):  # torch.Size is a tuple
         raise Hint(f"predicted_shape should be a tuple of ints; got {type(value).__name__}.")
+    if any(isinstance(v, bool) for v in value):
+        raise Hint("predicted_shape should hold whole numbers (ints) only, not True/False.")
     try:
         return tuple(operator.index(v) for v in value)  # ints (also numpy/torch ints); 12.0 or "12" are refused
     except TypeError:
         raise Hint("predicted_shape should hold whole numbers (ints) only.") from None
 
 
+def _length_hint(length: int, seq: int) -> str | None:
+    """A hint for query/key axes of the wrong length (the padded length is ``seq``)."""
+    if length in (seq - 2, seq - 1):
+        return "close: count the special tokens [CLS] and [SEP] too."
+    if length > seq:
+        return ("longer than the padded length: count the tokens of the longest sentence, [CLS] and [SEP] included, "
+                "and no more.")
+    if length < seq:
+        return ("padding makes every sentence as long as the longest one: use the longest sentence's token count, "
+                "special tokens included.")
+    return None
+
+
 @exercise
 def check_attention_shape(predicted_shape: Any, sentences: Sequence[str]) -> str:
-    tokenizer, model = _encoder()
+    tokenizer, model = kit_tokenizer("encoder"), kit_model("encoder", "AutoModel")
     shape = _as_shape(predicted_shape)
     cfg = model.config
     batch = len(sentences)
@@ -98,22 +108,17 @@ def check_attention_shape(predicted_shape: Any, sentences: Sequence[str]) -> str
     if cfg.hidden_size in shape:
         raise Hint(f"{cfg.hidden_size} is the hidden size: attention weights hold one number per (query, key) pair "
                    "of positions, per head; the hidden size does not appear.")
+    if shape[0] == cfg.num_attention_heads and shape[1] == batch:
+        raise Hint("batch and heads are swapped: the batch comes first, (batch, heads, query, key).")
     expect(shape[0] == batch, f"the first axis is the batch: {batch} sentences.")
     if shape[1] == cfg.num_hidden_layers:
         raise Hint(f"{cfg.num_hidden_layers} is the number of layers: outputs.attentions is a tuple with one tensor "
                    "per layer; inside a tensor, axis 1 counts the heads (model.config.num_attention_heads).")
     expect(shape[1] == cfg.num_attention_heads, "axis 1 counts attention heads: read model.config.num_attention_heads.")
-    if shape[2] == shape[3] and shape[2] in (seq - 2, seq - 1):
-        raise Hint("close: count the special tokens [CLS] and [SEP] too.")
-    if shape[2] == shape[3] and shape[2] > seq:
-        raise Hint("longer than the padded length: count the tokens of the longest sentence, [CLS] and [SEP] included, "
-                   "and no more.")
-    if shape[2] == shape[3] and shape[2] < seq:
-        raise Hint("padding makes every sentence as long as the longest one: use the longest sentence's token count, "
-                   "special tokens included.")
+    if shape[2] == shape[3] and _length_hint(shape[2], seq):
+        raise Hint(_length_hint(shape[2], seq))
     expect(shape[2] == seq and shape[3] == seq, "the last two axes are both the padded sequence length: "
                                                 "tokenize the sentences with padding=True and read input_ids.shape.")
-    expect(shape == truth, f"{shape} is not it yet.")
     return (f"{truth}: batch, heads, query positions, key positions; one such tensor per layer "
             f"({cfg.num_hidden_layers} layers).")
 
@@ -128,18 +133,21 @@ def check_cosine_matrix(cosine_matrix: Any) -> str:
     result = call(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)")
     t = as_tensor(result, "the result of cosine_matrix").double()
     n = vectors.shape[0]
-    if tuple(t.shape) == (n,):
-        raise Hint(f"the result has shape ({n},): compare every sentence with every other one, shape ({n}, {n}).")
-    expect(tuple(t.shape) == (n, n), f"the result has shape {tuple(t.shape)}; expected ({n}, {n}).")
+    expect_shape(t, (n, n), "the result", hints={
+        (n,): f"the result has shape ({n},): compare every sentence with every other one, shape ({n}, {n})."})
     v = vectors.double()
     unit = v / v.norm(dim=1, keepdim=True)
     reference = unit @ unit.T
-    if torch.allclose(t, v @ v.T, atol=1e-4):
-        raise Hint("those are dot products: divide each vector by its length first (torch.nn.functional.normalize).")
-    expect(bool(torch.isfinite(t).all()), "the result contains inf or nan: no vector here has length 0.")
+    columns = v / v.norm(dim=0, keepdim=True)
+    reject_mistakes(t, [
+        (v @ v.T, "those are dot products: divide each vector by its length first (torch.nn.functional.normalize)."),
+        (columns @ columns.T, "you normalised the columns (dim=0): normalise each row, the vector of one sentence "
+                              "(dim=1 or dim=-1)."),
+        (1 - reference, "that is the cosine distance (1 - cosine): return the similarity itself."),
+    ], reference, atol=1e-4)
+    expect_finite(t, "the result", "the result contains inf or nan: no vector here has length 0.")
     if not torch.allclose(torch.diagonal(t), torch.ones(n, dtype=t.dtype), atol=1e-4):
         raise Hint("the diagonal should be 1: every vector has cosine 1 with itself. Normalise each row to length 1.")
-    diff = (t - reference).abs().max().item()
-    expect(diff < 1e-4, f"the result is off by up to {diff:.3g}: normalise each row to length 1, then multiply "
-                        "the matrix by its transpose.")
+    expect_close(t, reference, "the result", atol=1e-4, hint="the result is off by up to {diff:.3g}: normalise each "
+                 "row to length 1, then multiply the matrix by its transpose.")
     return "cosine similarity is the dot product of unit vectors: 1 on the diagonal, symmetric, between -1 and 1."

@@ -7,10 +7,10 @@ probabilities from the kit's generator (loaded here, once).
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from .core import Hint, call, exercise, expect, kit_model, kit_tokenizer
+from .core import (Hint, as_int, as_pairs, call, exercise, expect, expect_close, kit_forward, kit_tokenizer,
+                   reject_mistakes)
 
 NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
 
@@ -36,6 +36,9 @@ def _span_cases() -> list[dict[str, Any]]:
     start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
     start[10], end[21] = 6.0, 6.0  # the best pair is 12 tokens long
     cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[12], end[16] = 6.0, 6.0  # the best pair is 5 tokens long, one more than allowed
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length, off by one"})
     for case in cases:
         case["mask"] = mask
     return cases
@@ -48,14 +51,10 @@ def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int) -> l
 
 
 def _as_spans(result: Any, k: int) -> list[tuple[int, int]]:
-    if result is None:
-        raise Hint("best_spans returned None: return a list of (start, end) pairs.")
-    if isinstance(result, tuple) and len(result) == 2 and all(isinstance(v, int) for v in result):
+    if isinstance(result, tuple) and len(result) == 2 and all(not hasattr(v, "__len__") for v in result):
         raise Hint("best_spans returned a single (start, end) pair: return a list of the k best, even when k = 1.")
-    try:
-        spans = [(int(s), int(e)) for s, e in result]
-    except (TypeError, ValueError):
-        raise Hint("best_spans should return a list of (start, end) pairs of token positions (ints).") from None
+    pairs = as_pairs(result, "best_spans(...)", "(start, end) pairs of token positions")
+    spans = [(as_int(s, "a span's start"), as_int(e, "a span's end")) for s, e in pairs]
     expect(len(spans) == k, f"best_spans returned {len(spans)} spans for k = {k}: return exactly k, best first.")
     return spans
 
@@ -67,6 +66,10 @@ def check_best_spans(best_spans: Any) -> str:
         result = call(best_spans, start.clone(), end.clone(), mask.clone(), max_len, k,
                       what="best_spans(start_logits, end_logits, context_mask, max_answer_len, k)")
         spans = _as_spans(result, k)
+        reference = _reference_spans(start, end, mask, max_len, k)
+        if [(s, e - 1) for s, e in spans] == reference:
+            raise Hint("each end is one past the answer's last token: end is the position of the last token itself "
+                       "(inclusive), as start_logits and end_logits mean.")
         for s, e in spans:
             expect(0 <= s < len(start) and 0 <= e < len(end), f"span {(s, e)} is outside the input.")
             expect(bool(mask[s]) and bool(mask[e]), f"span {(s, e)} starts or ends outside the context (in the "
@@ -76,7 +79,6 @@ def check_best_spans(best_spans: Any) -> str:
             expect(e - s + 1 <= max_len, f"span {(s, e)} is {e - s + 1} tokens long; max_answer_len is {max_len}: "
                                          "keep only end - start + 1 <= max_answer_len.")
         expect(len(set(spans)) == len(spans), "best_spans returned the same span twice.")
-        reference = _reference_spans(start, end, mask, max_len, k)
         if spans != reference:
             if set(spans) == set(reference):
                 raise Hint("the right spans, in the wrong order: sort them best first (highest score first).")
@@ -87,45 +89,39 @@ def check_best_spans(best_spans: Any) -> str:
     return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
 
 
-def _generator() -> tuple[Any, Any]:
-    return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
-
-
-@functools.lru_cache(maxsize=1)
 def _prompt_logits() -> Any:
     """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
+    return kit_forward("generator", "AutoModelForCausalLM", (NEXT_TOKEN_PROMPT,))[0].logits[0]
+
+
+def _as_token_pairs(result: Any, k: int) -> tuple[list[Any], Any]:
+    """The learner's (token text, probability) pairs as texts and a float64 tensor of probabilities, or a hint."""
     import torch
 
-    tokenizer, model = _generator()
-    with torch.no_grad():
-        return model(**tokenizer(NEXT_TOKEN_PROMPT, return_tensors="pt")).logits[0]
+    pairs = as_pairs(result, "top_next_tokens(...)", "(token text, probability) pairs")
+    try:
+        values = torch.tensor([float(p) for _, p in pairs], dtype=torch.float64)
+    except (TypeError, ValueError):
+        raise Hint("the second item of each pair should be a probability (a number).") from None
+    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
+    tokens = [t for t, _ in pairs]
+    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t in tokens):
+        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
+    expect(all(isinstance(t, str) for t in tokens), "each pair should start with the token's text (a str).")
+    return tokens, values
 
 
 @exercise
 def check_top_next_tokens(top_next_tokens: Any) -> str:
-    import torch
-
     k = 4
     result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
-    if result is None:
-        raise Hint("top_next_tokens returned None: return a list of (token text, probability) pairs.")
-    try:
-        pairs = [(token, float(p)) for token, p in result]
-    except (TypeError, ValueError):
-        raise Hint("top_next_tokens should return a list of (token text, probability) pairs.") from None
-    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
-    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t, _ in pairs):
-        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
-    expect(all(isinstance(t, str) for t, _ in pairs), "each pair should start with the token's text (a str).")
-    tokenizer, _ = _generator()  # loaded only now: an unwritten function gets its hint at once
+    mine, values = _as_token_pairs(result, k)
+    tokenizer = kit_tokenizer("generator")  # loaded only now: an unwritten function gets its hint at once
     logits = _prompt_logits()
     probs = logits[-1].softmax(dim=-1)
     top = probs.topk(k)
     ids = top.indices.tolist()
-    texts = [tokenizer.decode([i]) for i in ids]
-    raw = tokenizer.convert_ids_to_tokens(ids)
-    mine = [t for t, _ in pairs]
-    values = torch.tensor([p for _, p in pairs], dtype=torch.float64)
+    texts, raw = [tokenizer.decode([i]) for i in ids], tokenizer.convert_ids_to_tokens(ids)
     first_position = [tokenizer.decode([i]) for i in logits[0].softmax(dim=-1).topk(k).indices.tolist()]
     if mine == first_position and mine != texts:
         raise Hint("those are the predictions after the first token: the next token after the whole prompt is "
@@ -133,15 +129,16 @@ def check_top_next_tokens(top_next_tokens: Any) -> str:
     if mine != texts and mine != raw:
         if sorted(mine) == sorted(texts) or sorted(mine) == sorted(raw):
             raise Hint("the right tokens in the wrong order: most likely first (topk sorts them for you).")
-        raise Hint(f"the tokens are not the {k} most likely after the prompt: take the last position's logits, "
-                   "softmax, then topk.")
+        raise Hint(f"the tokens are not the {k} most likely after the prompt the check gave: use the `prompt` "
+                   "argument, take the last position's logits, softmax, then topk.")
     reference = top.values.double()
-    if torch.allclose(values, logits[-1, ids].double(), atol=1e-3):
-        raise Hint("those are logits, not probabilities: apply softmax over the whole vocabulary first.")
-    if torch.allclose(values, reference / reference.sum(), atol=1e-4):
-        raise Hint("the probabilities were normalised over the top k only: softmax over the whole vocabulary, "
-                   "then pick the top k.")
-    diff = (values - reference).abs().max().item()
-    expect(diff < 1e-4, f"the probabilities are off by up to {diff:.3g}: softmax over the last position's logits "
-                        "(no temperature), then topk.")
+    reject_mistakes(values, [
+        (logits[-1, ids].double(), "those are logits, not probabilities: apply softmax over the whole vocabulary "
+                                   "first."),
+        (reference.log(), "those are log-probabilities: use softmax, not log_softmax."),
+        (reference / reference.sum(), "the probabilities were normalised over the top k only: softmax over the "
+                                      "whole vocabulary, then pick the top k."),
+    ], reference, atol=1e-4)
+    expect_close(values, reference, "the probabilities", atol=1e-4, hint="the probabilities are off by up to "
+                 "{diff:.3g}: softmax over the last position's logits (no temperature), then topk.")
     return f"after {NEXT_TOKEN_PROMPT!r} the most likely next token is {texts[0]!r} ({reference[0].item():.2f})."
