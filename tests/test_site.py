@@ -93,6 +93,15 @@ def test_readme_links_become_absolute():
                    "[b](https://github.com/o/r/blob/main/b.txt).")
 
 
+def test_readme_section_is_read_up_to_the_next_section(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n\n## Running a workshop\n\nOne server.\n\n### Before\n\nZip it.\n\n## Next\n\nNo.\n")
+    assert site.readme_section(readme, "Running a workshop") == "One server.\n\n### Before\n\nZip it."
+    assert site.readme_section(readme, "Missing") is None
+    fallback = site.workshop_markdown(tmp_path / "none.md", "https://g/o/r", "main")
+    assert "README's *Running a workshop* section" in fallback and "https://g/o/r/tree/main/workshop" in fallback
+
+
 def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(tmp_path):
     """`make -n site` in a copy of the layout: the `course` recipe is in the plan only when build/executed is missing
     a lesson or older than it (make -n still runs the check line, because it calls $(MAKE))."""
@@ -297,6 +306,25 @@ def test_home_page(built, served, browser):
     finally:
         page.close()
     assert not browser["outside"], f"the site asked the internet for {browser['outside'][:5]}"
+
+
+def test_kit_and_instructors_pages(built, served, browser):
+    from helpers.models import MODELS
+
+    page = _page(browser, f"{served}/kit.html")
+    try:
+        text = page.locator("article").inner_text().replace("\u2019", "'")  # Sphinx's smart quotes
+        for name, info in MODELS.items():
+            assert info.stands_in_for in text and f"{info.package}=={info.version}" in text, name
+        assert "dequantised" in text  # the generator comes from a 4-bit GGUF, and the page says so
+        page.goto(f"{served}/instructors.html")
+        text = page.locator("article").inner_text()
+        for path in built["lessons"]:  # the run-time and memory table make course wrote
+            assert re.search(rf"{re.escape(path.name)}\s+12\.5 s\s+321 MiB", text), text
+        assert "Running a workshop" in text and "make site" in text
+        assert not page.errors, page.errors
+    finally:
+        page.close()
 
 
 def test_toc_and_next_links_go_through_every_lesson_in_order(built, served, browser):

@@ -117,32 +117,42 @@ every test, offline.
 
 
 def kit_markdown() -> str:
+    """One summary table, then one section per model: what it is, where it came from, what it stands in for."""
     from .kit import SOURCES
     from .models import MODELS
 
-    lines = ["| name | what it is | built from (PyPI, pinned) | stands in for | Hub original (`COURSE_MODELS=hub`) "
-             "| license |", "|---|---|---|---|---|---|"]
+    lines = ["| name | what it is | built from (PyPI) |", "|---|---|---|"]
+    for name, info in MODELS.items():
+        lines.append(f"| [`{name}`](#kit-{name}) | {info.what} | `{info.package}=={info.version}` |")
     for name, info in MODELS.items():
         src = SOURCES.get(name)
         origin = f"`{info.package}=={info.version}`"
         if src is not None:
             kind = "source distribution" if src.sdist else "wheel"
-            origin += f" ({kind} `{src.filename}`, sha256 `{src.sha256[:12]}…`)"
-        lines.append(f"| `{name}` | {info.what} | {origin} | {info.stands_in_for} | `{info.hub_id}` | {info.license} |")
+            origin += f", the {kind} `{src.filename}` (sha256 `{src.sha256}`)"
+        lines += ["", f"(kit-{name})=", f"## `{name}`", "",
+                  f"- **What it is:** {info.what}.",
+                  f"- **Where it came from:** {origin}.",
+                  f"- **What it stands in for:** {info.stands_in_for}.",
+                  f"- **The Hub original** (`COURSE_MODELS=hub`): `{info.hub_id}`.",
+                  f"- **License:** {info.license}.",
+                  f"- **Load it:** `checkpoint(\"{name}\")`."]
     return "\n".join(lines) + "\n"
 
 
 def workshop_markdown(readme: Path, repo_url: str, branch: str) -> str:
     section = readme_section(readme, "Running a workshop")
     link = f"[the README's *Running a workshop* section]({repo_url}/blob/{branch}/README.md#running-a-workshop)"
+    folder = f"[`workshop/`]({repo_url}/tree/{branch}/workshop)"
     if section is None:
-        return f"How to run the course for a class on one server: see {link} and the `workshop/` folder.\n"
+        return f"How to run the course for a class on one server: see {link} and the {folder} folder.\n"
     return absolute_links(section, repo_url, branch) + f"\n\n(From {link}.)\n"
 
 
 def report_markdown(report: Path | None) -> str:
     if report is None or not report.is_file():
-        return "No run-time table yet: `make course` writes it (`build/course-report.md`).\n"
+        return ("This site was built without `make course` (from the committed notebooks), so there is no table "
+                "here: `make course` writes it to `build/course-report.md`, and `make site` shows it on this page.\n")
     return report.read_text()
 
 
@@ -255,6 +265,11 @@ def build(notebooks: Path, executed: Path, out: Path, work: Path, jupyter_book: 
             "warnings": warnings, "out": str(out)}
 
 
+def default_jupyter_book() -> str:
+    beside = Path(sys.executable).with_name("jupyter-book")
+    return str(beside if beside.exists() else paths.root() / ".venv-site" / "bin" / "jupyter-book")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.site", description=__doc__.splitlines()[0])
     parser.add_argument("--notebooks", type=Path, default=None, help="the lessons (default: the course's)")
@@ -263,7 +278,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("build/site"))
     parser.add_argument("--work", type=Path, default=Path("build/site-src"), help="staging folder")
     parser.add_argument("--report", type=Path, default=Path("build/course-report.md"))
-    parser.add_argument("--jupyter-book", default=".venv-site/bin/jupyter-book")
+    parser.add_argument("--jupyter-book", default=None,
+                        help="default: the one beside this Python (run by .venv-site), else .venv-site's")
     parser.add_argument("--check", action="store_true",
                         help="only say whether the executed notebooks are up to date (exit 0) or not (exit 3)")
     args = parser.parse_args()
@@ -274,9 +290,10 @@ def main() -> int:
             print(f"[site] {args.executed} is not up to date ({'; '.join(why[:3])}"
                   f"{'; ...' if len(why) > 3 else ''}): running make course first.", file=sys.stderr)
         return 3 if why else 0
-    if not Path(args.jupyter_book).exists() and shutil.which(args.jupyter_book) is None:
-        raise CourseError(f"{args.jupyter_book} not found: run `make site`, which installs the site's tools.")
-    result = build(notebooks, args.executed, args.out, args.work, args.jupyter_book, args.report)
+    jupyter_book = args.jupyter_book or default_jupyter_book()
+    if not Path(jupyter_book).exists() and shutil.which(jupyter_book) is None:
+        raise CourseError(f"{jupyter_book} not found: run `make site`, which installs the site's tools.")
+    result = build(notebooks, args.executed, args.out, args.work, jupyter_book, args.report)
     for line in result["warnings"]:
         print(line, file=sys.stderr)
     print(f"[site] {len(result['lessons'])} lessons, built in {result['seconds']:.1f} s, "
