@@ -102,6 +102,15 @@ def test_readme_section_is_read_up_to_the_next_section(tmp_path):
     assert "README's *Running a workshop* section" in fallback and "https://g/o/r/tree/main/workshop" in fallback
 
 
+def test_lesson_links_the_site_cannot_serve_become_absolute():
+    text = ("[next](02_b.ipynb), [gone](05_x.ipynb#top), [readme](../README.md), [here](#s), ![img](a.png), "
+            "[web](https://x.org)")
+    out = site.lesson_links(text, {"02_b.ipynb"}, "https://github.com/o/r", "main")
+    assert out == ("[next](02_b.ipynb), [gone](https://github.com/o/r/blob/main/notebooks/05_x.ipynb#top), "
+                   "[readme](https://github.com/o/r/blob/main/README.md), [here](#s), ![img](a.png), "
+                   "[web](https://x.org)")
+
+
 def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(tmp_path):
     """`make -n site` in a copy of the layout: the `course` recipe is in the plan only when build/executed is missing
     a lesson or older than it (make -n still runs the check line, because it calls $(MAKE))."""
@@ -285,6 +294,11 @@ def _page(browser: dict[str, Any], url: str) -> Any:
     return page
 
 
+def _plain(text: str) -> str:
+    """Markdown title as the page shows it: no backticks or emphasis, Sphinx's curly quotes made straight."""
+    return re.sub(r"[`*]", "", text).replace("\u2019", "'").replace("\u201c", '"').replace("\u201d", '"').strip()
+
+
 def _expected(built) -> list[dict[str, Any]]:
     return [site.lesson_info(p) for p in built["lessons"]]
 
@@ -298,7 +312,8 @@ def test_home_page(built, served, browser):
         rows = page.locator("article table").first.locator("tbody tr")
         for info, i in zip(_expected(built), range(N_LESSONS)):
             cells = rows.nth(i).locator("td").all_inner_texts()
-            assert cells[0] == info["number"] and cells[1] == info["name"] and cells[-1] == info["time"], cells
+            cells = [_plain(c) for c in cells]
+            assert cells[0] == info["number"] and cells[1] == _plain(info["name"]) and cells[-1] == info["time"], cells
         assert "about" in rows.nth(N_LESSONS).inner_text()  # the total
         assert not page.errors, page.errors
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -336,7 +351,7 @@ def test_toc_and_next_links_go_through_every_lesson_in_order(built, served, brow
         assert [r for r in rel if r.startswith("notebooks/")] == expected, rel
         assert rel == ["index.html", *expected, "kit.html", "instructors.html"], rel
         titles = page.eval_on_selector_all("nav.bd-docs-nav a.reference.internal", "els => els.map(e => e.innerText)")
-        assert titles[1:N_LESSONS + 1] == [i["title"] for i in _expected(built)], titles
+        assert [_plain(t) for t in titles[1:N_LESSONS + 1]] == [_plain(i["title"]) for i in _expected(built)], titles
         visited = ["index.html"]
         while page.locator("a.right-next").count():
             page.locator("a.right-next").first.click()

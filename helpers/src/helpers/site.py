@@ -167,12 +167,34 @@ def toc_yaml(lessons: list[dict[str, Any]]) -> str:
 # ---------------------------------------------------------------- staging and build
 
 
-def stage_notebook(src: Path, dst: Path) -> None:
-    """Copy an executed lesson, tagging the cells the site leaves out (the Colab set-up cell, the badge row)."""
+def lesson_links(markdown: str, on_site: set[str], repo_url: str, branch: str) -> str:
+    """A lesson's relative links that the site cannot serve (a lesson not on it, ``../README.md``, a helper's source)
+    made absolute (GitHub); links to lessons on the site and #anchors stay as they are."""
+    import posixpath
+
+    def fix(m: re.Match[str]) -> str:
+        target = m.group(2)
+        if re.match(r"^[a-z][a-z0-9+.-]*:", target, flags=re.I) or target.startswith("#"):
+            return m.group(0)
+        path = target.split("#")[0]
+        if path in on_site:
+            return m.group(0)
+        where = posixpath.normpath(posixpath.join("notebooks", target))
+        return f"{m.group(1)}({repo_url}/blob/{branch}/{where})"
+    return re.sub(r"((?<!!)\[[^\]]*\]\s*)\(([^)\s]+)\)", fix, markdown)
+
+
+def stage_notebook(src: Path, dst: Path, on_site: set[str] | None = None) -> None:
+    """Copy an executed lesson, tagging the cells the site leaves out (the Colab set-up cell, the badge row), with
+    the links the site cannot serve made absolute."""
     import nbformat
+
+    from .launch import BRANCH, repo_url
 
     nb = nbformat.read(src, as_version=4)
     for cell in nb.cells:
+        if cell.cell_type == "markdown" and on_site is not None and "launch-row" not in cell.metadata.get("tags", []):
+            cell.source = lesson_links(cell.source, on_site, repo_url(), BRANCH)
         tags = cell.metadata.get("tags", [])
         extra = [HIDE_TAGS[t] for t in tags if t in HIDE_TAGS and HIDE_TAGS[t] not in tags]
         if extra:
@@ -219,8 +241,9 @@ def stage(notebooks: Path, executed: Path, work: Path, report: Path | None, sour
     for item in sources.iterdir():
         if item.is_file():
             shutil.copy2(item, work / item.name)
+    on_site = {f"{info['stem']}.ipynb" for info in lessons}
     for info in lessons:
-        stage_notebook(info["path"], work / "notebooks" / f"{info['stem']}.ipynb")
+        stage_notebook(info["path"], work / "notebooks" / f"{info['stem']}.ipynb", on_site)
     url = repo_url()
     config = (sources / "_config.yml").read_text()
     config += (f"\n# Added by helpers.site from helpers.launch (the one place the repository's address lives).\n"
