@@ -7,6 +7,8 @@
 #   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
 #   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
 #                     parameters as papermill's, e.g. make course PARAMS="-p SEED 1"
+#   make site         the course as a website (Jupyter Book) in build/site/, from the notebooks make course
+#                     executed (runs make course first only if they are missing or older than the lessons)
 #   make setup        venv + pinned deps + helpers (editable); redone only when requirements change
 #   make models       build the offline model kit into $(COURSE_CACHE)
 #   make bench        speed and memory benchmark -> build/bench.json
@@ -33,7 +35,7 @@ OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURS
 # in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
 TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 
-.PHONY: setup models test test-fast lab bench workspace reset course lint hub hub-sync bench-hub
+.PHONY: setup models test test-fast lab bench workspace reset course lint hub hub-sync bench-hub site
 
 setup: $(STAMP)
 
@@ -73,20 +75,16 @@ lint: setup
 bench: models
 	$(TEST_ENV) $(PY) -m helpers.bench
 
-# The workshop hub: jupyterhub from requirements.txt, configurable-http-proxy from npm (workshop/package.json).
-HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy
-LEARNERS ?= 4
-LESSON ?= 02
+# The website's tools (Jupyter Book 1) have their own venv: their pins conflict with the course's (requirements-site.txt).
+SITE_VENV := .venv-site
+SITE_STAMP := $(SITE_VENV)/.site-setup
 
-$(HUB_PROXY): workshop/package.json workshop/package-lock.json
-	npm ci --no-audit --no-fund --prefix workshop
+$(SITE_STAMP): requirements-site.txt
+	@test -x $(SITE_VENV)/bin/python || $(PYTHON) -m venv $(SITE_VENV)
+	$(SITE_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-site.txt
 	@touch $@
 
-hub: models $(HUB_PROXY)
-	$(OFFLINE_ENV) $(PY) -m helpers.hub serve
-
-hub-sync: setup
-	$(PY) -m helpers.hub sync-all --course $(COURSE_NOTEBOOKS)
-
-bench-hub: models $(HUB_PROXY)
-	$(TEST_ENV) $(PY) -m helpers.hub bench --learners $(LEARNERS) --lesson $(LESSON)
+site: setup $(SITE_STAMP)
+	@$(PY) -m helpers.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --check || $(MAKE) course
+	$(PY) -m helpers.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --report build/course-report.md \
+		--out build/site --jupyter-book $(SITE_VENV)/bin/jupyter-book
