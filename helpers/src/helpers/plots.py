@@ -55,7 +55,7 @@ def decode_step_times(no_cache: Sequence[float], cache: Sequence[float]) -> Any:
     return fig
 
 
-# ---------------------------------------------------------------- notebooks 07 and 008: logits to labels, generate()
+# ---------------------------------------------------------------- notebooks 07 and 08: logits to labels, generate()
 
 
 def class_probabilities(probs: Any, class_names: Sequence[str], texts: Sequence[str]) -> Any:
