@@ -75,6 +75,24 @@ lint: setup
 bench: models
 	$(TEST_ENV) $(PY) -m helpers.bench
 
+# The workshop hub: jupyterhub from requirements.txt, configurable-http-proxy from npm (workshop/package.json).
+HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy
+LEARNERS ?= 4
+LESSON ?= 02
+
+$(HUB_PROXY): workshop/package.json workshop/package-lock.json
+	npm ci --no-audit --no-fund --prefix workshop
+	@touch $@
+
+hub: models $(HUB_PROXY)
+	$(OFFLINE_ENV) $(PY) -m helpers.hub serve
+
+hub-sync: setup
+	$(PY) -m helpers.hub sync-all --course $(COURSE_NOTEBOOKS)
+
+bench-hub: models $(HUB_PROXY)
+	$(TEST_ENV) $(PY) -m helpers.hub_bench --learners $(LEARNERS) --lesson $(LESSON)
+
 # The website's tools (Jupyter Book 1) have their own venv: their pins conflict with the course's (requirements-site.txt).
 SITE_VENV := .venv-site
 SITE_STAMP := $(SITE_VENV)/.site-setup

@@ -3,7 +3,7 @@
     python -m helpers.hub serve                 # what `make hub` runs: workshop/jupyterhub_config.py on 127.0.0.1
     python -m helpers.hub singleuser [ARGS]     # what the hub runs for each learner (Spawner.cmd)
     python -m helpers.hub sync-all --homes DIR  # instructor, mid-class: give every learner the new course files
-    python -m helpers.hub bench                 # what `make bench-hub` runs: a class measured on this machine
+    python -m helpers.hub_bench                 # what `make bench-hub` runs: a class measured on this machine
 
 ``singleuser`` copies the course's notebooks into ``~/transformers-course`` with :func:`helpers.workspace.sync` (a
 notebook the learner has is never touched; a missing one, new or deleted, is copied in) and then becomes
@@ -542,10 +542,6 @@ def main() -> int:
     sa.add_argument("--course", type=Path, default=Path(os.environ.get("COURSE_NOTEBOOKS") or paths.notebooks_dir()))
     sa.add_argument("--homes", type=Path, default=paths.root() / "build" / "hub" / "home")
     sub.add_parser("singleuser", help="(run by the hub) sync the notebooks, then start jupyterhub-singleuser")
-    bench = sub.add_parser("bench", help="measure a class on this machine (make bench-hub)")
-    bench.add_argument("--learners", type=int, default=4)
-    bench.add_argument("--lesson", default="02_tokenizers")
-    bench.add_argument("--output", type=Path, default=paths.root() / "build" / "bench-hub.json")
     args = parser.parse_args()
     if args.cmd == "serve":
         proxy_command()
@@ -556,8 +552,8 @@ def main() -> int:
                   + (f"; newer in the course (theirs kept): {', '.join(result['updated_upstream'])}"
                      if result["updated_upstream"] else ""))
         return 0
-    from .hub_bench import run_bench
-    return run_bench(args.learners, args.lesson, args.output)
+    parser.print_help()
+    return 2
 
 
 if __name__ == "__main__":

@@ -198,3 +198,21 @@ def run_bench(learners: int, lesson: str, output: Path) -> int:
     print("\n" + table(figures, rows))
     print(f"\nwritten to {output}")
     return 0 if figures["work_kept_after_kill"] else 1
+
+
+def main() -> int:
+    """``python -m helpers.hub_bench --learners N --lesson NN`` (what ``make bench-hub`` runs)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m helpers.hub_bench", description="measure a class on this machine")
+    parser.add_argument("--learners", type=int, default=4)
+    parser.add_argument("--lesson", default="02_tokenizers")
+    parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench-hub.json")
+    args = parser.parse_args()
+    return run_bench(args.learners, args.lesson, args.output)
+
+
+if __name__ == "__main__":
+    from .errors import run_cli
+
+    run_cli(main)
