@@ -53,8 +53,27 @@ reset: setup
 	@test -n "$(NB)" || { echo "usage: make reset NB=<notebook number>, e.g. make reset NB=3" >&2; exit 2; }
 	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) reset "$(NB)"
 
+# JupyterLab: 127.0.0.1 and a token; port LAB_PORT, or the next free one if it is taken (Jupyter tries 50 more and
+# prints the URL it got, token included). As root (containers, CI, many cloud machines) Jupyter refuses to start
+# without --allow-root; without a display (containers, ssh) it would try to open a browser that is not there.
+LAB_IP ?= 127.0.0.1
+LAB_PORT ?= 8888
 lab: models workspace
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(WORKSPACE)
+	@flags=""; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+		echo "[lab] running as root (as in most containers): passing --allow-root to JupyterLab"; \
+		flags="$$flags --allow-root"; \
+	fi; \
+	if [ "$$(uname)" != Darwin ] && [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "[lab] no display here: open the http://$(LAB_IP):...?token=... URL printed below in your browser"; \
+		flags="$$flags --no-browser"; \
+	fi; \
+	if [ "$(LAB_IP)" = 127.0.0.1 ] && { [ -e /.dockerenv ] || [ -e /run/.containerenv ]; }; then \
+		echo "[lab] inside a container: to open it from the host, publish the port (docker run -p 8888:8888)" \
+			"and run make lab LAB_IP=0.0.0.0"; \
+	fi; \
+	exec $(VENV)/bin/jupyter lab --ip=$(LAB_IP) --port=$(LAB_PORT) --ServerApp.port_retries=50 \
+		--ServerApp.root_dir=$(WORKSPACE) $$flags
 
 course: models
 	$(OFFLINE_ENV) $(PY) -m helpers.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)
