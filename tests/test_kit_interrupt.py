@@ -24,10 +24,23 @@ def _seed_downloads(kit, tmp_path, *names):
         shutil.copy(kit / "downloads" / f, tmp_path / "downloads" / f)
 
 
-def _build(tmp_path, *names):
+def _build(tmp_path, *names, hold=None):
     env = {**os.environ, "COURSE_CACHE": str(tmp_path)}
-    return subprocess.Popen([sys.executable, "-m", "helpers.kit", *names], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if hold:
+        env["COURSE_KIT_HOLD"] = hold
+    return subprocess.Popen([sys.executable, "-m", "helpers.kit", *names], env=env, text=True,
+                            stdout=subprocess.PIPE if hold else subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _build_until(tmp_path, name, point, timeout=300):
+    """Start a build that stops at ``point`` (kit._hold); return it once it says it is there."""
+    proc = _build(tmp_path, name, hold=point)
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:  # the kit flushes every log line
+        if f"holding at {point}" in line:
+            return proc
+        assert time.monotonic() < deadline, f"the build never reached {point!r}"
+    pytest.fail(f"the build ended (rc {proc.wait()}) without reaching {point!r}")
 
 
 def _assert_whole_or_refused(tmp_path, monkeypatch, name):
@@ -44,31 +57,38 @@ def _assert_whole_or_refused(tmp_path, monkeypatch, name):
     return True
 
 
-@pytest.mark.parametrize("delay", [1.0, 5.0, 15.0])
-def test_kill_9_then_rerun(kit, tmp_path, monkeypatch, delay):
-    _seed_downloads(kit, tmp_path, "generator")
-    proc = _build(tmp_path, "generator")
-    time.sleep(delay)
+# Every point of a build where a kill could land: the staging folder made, a file half-written, all files written,
+# the provenance record written, the entry renamed into place (the manifest not yet rewritten).
+POINTS = ["staging", "writing model.safetensors", "built", "recorded", "published"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_kill_9_then_rerun(kit, tmp_path, monkeypatch, point):
+    _seed_downloads(kit, tmp_path, "encoder")
+    proc = _build_until(tmp_path, "encoder", point)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    _assert_whole_or_refused(tmp_path, monkeypatch, "generator")
-    assert not (tmp_path / "generator").exists() or entry_problem(tmp_path / "generator") is None
-    # the next run removes the leftovers and completes the entry
-    assert _build(tmp_path, "generator").wait() == 0
-    assert entry_problem(tmp_path / "generator") is None
+    published = _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
+    assert published == (point == "published")  # nothing loads before the rename, everything after it
+    assert not (tmp_path / "encoder").exists() or entry_problem(tmp_path / "encoder") is None
+    # the next run removes the leftovers and completes the entry (run here: no second interpreter to start)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    kitmod.build(["encoder"])
+    assert entry_problem(tmp_path / "encoder") is None
     assert not list(tmp_path.glob(".staging-*"))
-    assert _assert_whole_or_refused(tmp_path, monkeypatch, "generator")
+    assert _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
 
 
-def test_ctrl_c_during_build(kit, tmp_path, monkeypatch):
-    _seed_downloads(kit, tmp_path, "generator")
-    proc = _build(tmp_path, "generator")
-    time.sleep(4.0)
+@pytest.mark.parametrize("point", ["writing model.safetensors", "recorded"])
+def test_ctrl_c_during_build(kit, tmp_path, monkeypatch, point):
+    _seed_downloads(kit, tmp_path, "encoder")
+    proc = _build_until(tmp_path, "encoder", point)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait() == 130  # stopped at once, not after finishing
-    assert entry_problem(tmp_path / "generator") is not None  # not published
-    assert _build(tmp_path, "generator").wait() == 0
-    assert _assert_whole_or_refused(tmp_path, monkeypatch, "generator")
+    assert proc.wait(timeout=30) == 130  # stopped at once, not after finishing
+    assert entry_problem(tmp_path / "encoder") is not None  # not published
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    kitmod.build(["encoder"])
+    assert _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
 
 
 def test_failure_inside_a_builder_publishes_nothing(kit, tmp_path, monkeypatch):
