@@ -28,22 +28,33 @@ OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURS
 # outputs nbval compares against must have been made the same way (never MPLBACKEND=Agg, under which plt.show()
 # in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
 TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
+# Tests run TEST_WORKERS files at once (pytest-xdist; --dist loadfile keeps each notebook's cells in order in one
+# worker, one kernel). Their torch threads then outnumber the cores, and OpenMP threads that spin while they wait
+# (libgomp's default) would take the core the other thread needs: sleeping waiters change no result, only the waiting.
+TEST_WORKERS ?= 2
+PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: setup models test lab bench workspace reset course lint
 
 setup: $(STAMP)
 
+# torch_wheel.py (standard library only) prints one line saying which torch build pip gets (on Linux without an
+# NVIDIA GPU, the CPU build if PyTorch's CPU index answers within seconds; otherwise PyPI's) and the pip arguments.
 $(STAMP): requirements.txt constraints.txt helpers/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@torch_args="$$($(PY) -I helpers/src/helpers/torch_wheel.py)" && set -x && \
+	$(PY) -m pip install --quiet --disable-pip-version-check $$torch_args -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e helpers
 	@touch $@
 
 models: setup
 	$(PY) -m helpers.kit
 
+# Where the time goes: the 40 slowest in the output, every test's time in build/test-results.xml (make bench reads it).
 test: models
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -rs tests $(COURSE_NOTEBOOKS) --nbval \
+	@mkdir -p build
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -rs -n $(TEST_WORKERS) --dist loadfile --durations=40 \
+		--junitxml=build/test-results.xml tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
 workspace: setup
