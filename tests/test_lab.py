@@ -69,7 +69,8 @@ def test_make_lab_serves_the_lab_with_a_token(kit, tmp_path):
     port = held.getsockname()[1]
     log = tmp_path / "make-lab.log"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"), "BROWSER": "true"}
-    env.pop("DISPLAY", None)
+    for name in ("DISPLAY", "MAKEFLAGS", "MFLAGS", "MAKELEVEL"):  # no display; not a sub-make of `make test`
+        env.pop(name, None)
     cmd = ["make", "--no-print-directory", "-C", str(ROOT), "-o", str(stamp), f"VENV={VENV}",
            f"WORKSPACE={tmp_path / 'workspace'}", f"LAB_PORT={port}", "lab"]
     with open(log, "wb") as out:
