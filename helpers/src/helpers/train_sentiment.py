@@ -6,7 +6,14 @@ Data: the human-rated movie-review snippets that ship in the ``vadersentiment==3
 between are left out. A seeded shuffle holds out 15% for the accuracy that the build prints and records.
 
 The whole encoder is trained (its word-embedding matrix frozen, to save time) for one epoch: the classifier on top of
-``[CLS]`` is new, everything else starts from all-MiniLM-L6-v2. Deterministic for a given seed and thread count.
+``[CLS]`` is new, everything else starts from all-MiniLM-L6-v2. Deterministic for a given seed and thread count
+(1 and 2 threads give different weights; the kit uses 2). ``frozen_layers=N`` also keeps the embeddings and the
+lowest N layers fixed, which skips their backward pass (less work, different weights; the kit uses 0).
+
+Time: the work is about 270 CPU-seconds on the 2-core machine of the README (batches are already grouped by length,
+so padding costs little). How the threads wait matters more than how many there are: libgomp's spinning waiters
+made it ~5-12x slower next to one busy process, so ``python -m helpers.kit`` sets ``OMP_WAIT_POLICY=PASSIVE``
+before torch loads (same weights).
 """
 
 from __future__ import annotations
@@ -42,7 +49,8 @@ def load_snippets(sdist: Path) -> tuple[list[tuple[str, int]], str]:
 
 
 def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: int = 1,
-          batch_size: int = 32, lr: float = 1e-4, heldout: float = 0.15, threads: int = 2) -> dict[str, Any]:
+          batch_size: int = 32, lr: float = 1e-4, heldout: float = 0.15, threads: int = 2,
+          frozen_layers: int = 0) -> dict[str, Any]:
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
@@ -61,6 +69,9 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
         encoder_dir, num_labels=2, id2label=LABELS, label2id={v: k for k, v in LABELS.items()}
     )
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
+    if frozen_layers:  # the embeddings and the lowest layers kept as they are: no backward pass through them at all
+        for module in [model.bert.embeddings, *model.bert.encoder.layer[:frozen_layers]]:
+            module.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps = epochs * ((len(train_set) + batch_size - 1) // batch_size)

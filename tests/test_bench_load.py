@@ -1,0 +1,86 @@
+"""make bench's kit-under-load stage and test-durations table: the competing process is bounded and stops by itself,
+the ratio comes from the two builds of one run, same-weights is checked, and the JUnit report is read right."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import pytest
+
+from helpers import bench
+
+
+def test_competitor_stops_by_itself():
+    t0 = time.monotonic()
+    proc = bench.competitor(1.0)
+    assert proc.wait(timeout=60) == 0  # nobody stopped it
+    assert time.monotonic() - t0 < 60
+    assert "sleep" not in bench.COMPETITOR  # busy, not waiting
+
+
+# A stand-in "build": writes what the kit would (entry record + weights) and takes longer when a core is busy.
+FAKE_BUILD = r"""
+import json, os, pathlib, sys, time
+out = pathlib.Path(os.environ["COURSE_CACHE"]) / "sentiment"
+out.mkdir()
+t0 = time.process_time()
+x = 0
+while time.process_time() - t0 < 0.4:
+    x += 1
+(out / "model.safetensors").write_bytes(b"same weights")
+(out / "kit-entry.json").write_text(json.dumps({"training": {"heldout_accuracy": 0.87}}))
+"""
+
+
+def test_kit_under_load_reports_both_builds_and_their_ratio(kit, monkeypatch):
+    started = []
+    real = bench.competitor
+
+    def spy(seconds):
+        started.append(seconds)
+        return real(seconds)
+
+    monkeypatch.setattr(bench, "competitor", spy)
+    out = bench.measure_kit_under_load(command=[sys.executable, "-c", FAKE_BUILD])
+    assert len(started) == 1 and started[0] >= 300  # one competitor, bounded
+    assert out["sentiment_build_loaded_ratio"] == pytest.approx(
+        out["sentiment_build_loaded_seconds"] / out["sentiment_build_quiet_seconds"])
+    assert out["sentiment_heldout_accuracy"] == 0.87
+    assert out["sentiment_same_weights_quiet_loaded"] is True
+    assert out["sentiment_same_weights_as_kit"] is False  # the stand-in's weights are not the kit's
+    assert set(out["sentiment_build_load_average"]) == {"quiet", "loaded"}
+    status = bench.goal_status(out)
+    assert status["sentiment_heldout_accuracy"]["met"] is True
+    assert status["sentiment_build_loaded_ratio"]["goal"] == "<= 2.2"
+    text = str(bench.table(out, status))
+    assert "sentiment_build_loaded_ratio" in text and "load avg" in text
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="0"
+failures="0" skipped="0" tests="4" time="901.5" timestamp="2026-12-01T20:00:00" hostname="box">
+<testcase classname="tests.test_kit_interrupt" name="test_kill_9_then_rerun[staging]" time="12.5" />
+<testcase classname="tests.test_kit_interrupt" name="test_ctrl_c_during_build[built]" time="7.5" />
+<testcase classname="notebooks.01_pipelines.ipynb" name="Cell 3" time="30.0" />
+<testcase classname="tests.test_pins" name="test_x" time="0.1" />
+</testsuite></testsuites>"""
+
+
+def test_suite_durations_from_junit(tmp_path):
+    path = tmp_path / "test-results.xml"
+    path.write_text(JUNIT)
+    out = bench.suite_durations(path)
+    assert out["test_suite_seconds"] == 901.5 and out["test_count"] == 4 and out["test_failures"] == 0
+    assert out["test_seconds_summed"] == pytest.approx(50.1)
+    assert out["test_slowest"][0]["test"] == "notebooks.01_pipelines.ipynb::Cell 3"
+    assert list(out["test_seconds_per_file"].items())[:2] == [("notebooks.01_pipelines.ipynb", 30.0),
+                                                             ("tests.test_kit_interrupt", 20.0)]
+    status = bench.goal_status(out)
+    assert status["test_suite_seconds"] == {"goal": "<= 1200", "value": 901.5, "met": True}
+    assert "tests.test_kit_interrupt" in str(bench.table(out, status))
+
+
+def test_suite_durations_without_a_report(tmp_path):
+    out = bench.suite_durations(tmp_path / "none.xml")
+    assert "make test" in out["test_durations_missing"]
+    assert "run `make test` first" in str(bench.table(out, bench.goal_status(out)))
