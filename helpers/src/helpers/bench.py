@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths, perf
+from .bench_decoder import measure_decoder
 from .display import Table
 from .errors import run_cli
 
@@ -62,6 +63,7 @@ GOALS: dict[str, tuple[str, float]] = {
     "sentiment_build_loaded_ratio": ("<=", 2.2),
     "sentiment_heldout_accuracy": (">=", 0.85),
     "test_suite_seconds": ("<=", 1200.0),
+    "hand_vs_library_decode_ratio": (">=", 1.3),
 }
 JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
 
@@ -312,6 +314,11 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         row(f"  lm_head matrix-vector product, {metrics['threads']} / 1 thread(s) (GB/s)",
             f"{metrics['lm_head_matvec_gb_s']:.1f} / {metrics['lm_head_matvec_1_thread_gb_s']:.1f}", "{}")
         row("decode_fraction_of_bandwidth_bound", metrics["decode_fraction_of_bandwidth_bound"])
+    if "hand_vs_library_decode_ratio" in metrics:
+        row("hand_vs_library_decode_ratio", metrics["hand_vs_library_decode_ratio"], "{:.2f}")
+        row(f"  hand decoder (10) / generate, {metrics['decoder_new_tokens']} greedy tokens (tokens/s)",
+            f"{metrics['hand_decoder_tokens_per_s']:.1f} / {metrics['library_decoder_tokens_per_s']:.1f}", "{}")
+        row("  same tokens as generate", metrics["hand_decoder_same_tokens"], "{}")
     if "notebooks_seconds" in metrics:
         for name, seconds in metrics["notebooks_seconds"].items():
             if name != "total":
@@ -366,6 +373,7 @@ def main() -> int:
     metrics.update(suite_durations())
     if not args.no_generation:
         metrics.update(measure_generation(nocache_tokens=args.nocache_tokens))
+        metrics.update(measure_decoder(prompt=PROMPT))  # notebook 10's fast hand decoder against generate
         write_report(args.output, metrics, started)  # kept even if a later stage fails
     if not args.no_kit:
         metrics.update(measure_kit_under_load())
