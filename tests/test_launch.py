@@ -15,7 +15,7 @@ from helpers.launch import badges, colab_cell, colab_pins, kit_needs, with_depen
 from helpers.notebooks import code, exercise_cells, md
 
 ROOT = Path(__file__).resolve().parent.parent
-ALL = ["encoder", "sentiment", "generator", "gpt2-tokenizer"]
+ALL = ["encoder", "sentiment", "generator", "gpt2-tokenizer", "movie-reviews"]
 
 
 def notebook(*sources: str, solution: str | None = None):
@@ -49,6 +49,7 @@ def test_the_repository_url_lives_in_one_place():
     (["clf = pipeline('sentiment-analysis', model=checkpoint('sentiment'))"], None, ["encoder", "sentiment"]),
     (["x = 1"], 'tok = AutoTokenizer.from_pretrained(checkpoint("gpt2-tokenizer"))', ["gpt2-tokenizer"]),
     (["from helpers.checks import lesson00"], None, ["gpt2-tokenizer"]),            # its checks load the tokenizer
+    (["from helpers.corpus import movie_reviews"], None, ["movie-reviews"]),        # a corpus is a kit entry too
     (["from helpers.models import checkpoint", "checkpoint('gpt-5')"], None, []),   # not a kit entry
     (["name = 'generator'", "checkpoint(name)"], None, ALL),                        # computed: build everything
     (["from helpers.models import manifest_table", "manifest_table()"], None, ALL),  # shows the whole kit

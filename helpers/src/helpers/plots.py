@@ -313,3 +313,30 @@ def token_boxes(tokens: Sequence[str], ids: Sequence[int], special: Sequence[boo
         ax.set_title(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- notebook 03: tokenizers by hand
+
+
+def tokens_vs_merges(curves: dict[str, Sequence[int]], levels: dict[str, int] | None = None, title: str = "") -> Any:
+    """How a corpus's token count falls as BPE merges are kept: ``curves[name][m]`` is the count with the first ``m``
+    merges (``m = 0``: one token per byte). ``levels`` draws other tokenizers' counts as dashed lines, for scale."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter
+
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    for name, tokens in curves.items():
+        ax.plot(range(1, len(tokens)), tokens[1:], label=f"{name}: {tokens[0]:,} bytes -> {tokens[-1]:,} tokens")
+    for k, (name, count) in enumerate((levels or {}).items()):
+        ax.axhline(count, linestyle="--", color=f"C{len(curves) + k}", linewidth=1, label=f"{name}: {count:,} tokens")
+    ax.set_xscale("log")
+    ax.set_xlabel("merges kept (the first m of the merge list; log scale)")
+    ax.set_ylabel("tokens in the corpus")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y / 1e6:.1f}M" if y >= 1e6 else f"{y / 1e3:.0f}k"))
+    ax.set_ylim(0, None)
+    ax.grid(alpha=0.3)
+    ax.legend(frameon=False)
+    if title:
+        ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    return fig
