@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
+from .core import Hint, as_tensor, exercise, expect_removed_at_minus_inf, expect_shape, kit_tokenizer, returned
 
 TEMPERATURE = 0.7
 
@@ -42,15 +42,10 @@ def _as_filtered(result: Any, logits: Any, what: str) -> Any:
 
 
 def _check_fill(mine: Any, ref: Any, what: str) -> None:
-    """Removed tokens must hold -inf: a specific hint for the seed's zeros and for +inf."""
+    """Removed tokens must hold -inf: a specific hint for the seed's zeros, a finite -1e9, +inf and nan."""
     import torch
 
-    removed = ~torch.isfinite(ref)
-    if (mine[removed] == 0).sum() > removed.sum() // 2:
-        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
-                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
-    if (mine == float("inf")).any():
-        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
+    expect_removed_at_minus_inf(mine, ~torch.isfinite(ref), what)
 
 
 def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> None:
@@ -81,7 +76,8 @@ def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
     shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
     for k in (50, 5, 1):
         for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
-            mine = _as_filtered(call(top_k_filter, x.clone(), k, what="top_k_filter"), x, f"top_k_filter(logits, {k})")
+            mine = _as_filtered(returned(top_k_filter, x.clone(), k, what="top_k_filter"), x,
+                                f"top_k_filter(logits, {k})")
             ref = TopKLogitsWarper(top_k=k)(None, x.clone())
             _compare_kept(mine, ref, x, f"top_k_filter(logits, {k}) on {name}", f"top-{k}")
             probs_mine, probs_ref = torch.softmax(mine, -1), torch.softmax(ref, -1)
@@ -100,7 +96,7 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     logits = _logits(logits)
     for min_p in (0.1, 0.02, 0.5):
         what = f"min_p_filter(logits, {min_p})"
-        mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
+        mine = _as_filtered(returned(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
         ref = MinPLogitsWarper(min_p=min_p)(None, logits.clone())
         _check_fill(mine, ref, what)
         probs = torch.softmax(logits, -1)
@@ -158,8 +154,8 @@ def check_update_finished(update_finished: Any) -> str:
         next_tokens = torch.tensor(tokens)
         finished = torch.tensor(done)
         try:
-            result = call(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
-                          what="update_finished")
+            result = returned(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
+                              what="update_finished")
         except Hint as hint:
             if "ambiguous" in str(hint):
                 raise Hint(f"{what}: `if tensor == ...` asks Python for ONE truth value of a whole batch (the seed's "
