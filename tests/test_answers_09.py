@@ -18,6 +18,10 @@ LEAK_TEXT = "The capital of France is Paris. It is known for the Eiffel Tower, g
 INF = float("-inf")
 
 
+def _name(value):  # test ids: the function's name (pytest makes up the rest)
+    return getattr(value, "__name__", None)
+
+
 def _line(capsys, check, *args) -> str:
     check(*args)
     out = capsys.readouterr().out.strip()
@@ -74,11 +78,11 @@ def topk_whole_batch(logits, k):  # one threshold for the whole batch instead of
     (topk_big_negative, "large finite number"),
     (topk_no_return, "returned None"),
     (topk_strict_threshold, "keeps 49 tokens; top-50 keeps 50"),
-    (topk_probabilities, "changes the logits it keeps"),
+    (topk_probabilities, "looks like probabilities"),
     (topk_plus_inf, "+inf"),
     (topk_whole_batch, "Work along the last dimension"),
     (None, "should be a function"),
-], ids=lambda f: getattr(f, "__name__", str(f)))
+], ids=_name)
 def test_top_k_filter_wrong(kit, capsys, answer, hint):
     out = _line(capsys, lesson09.check_top_k_filter, answer, _text_logits())
     assert out.startswith(HINT) and hint in out, out
@@ -103,7 +107,7 @@ def topk_bool_mask(logits, k):
 
 
 @pytest.mark.parametrize("answer", [topk_scatter, topk_threshold, topk_where, topk_bool_mask],
-                         ids=lambda f: f.__name__)
+                         ids=_name)
 def test_top_k_filter_right(kit, capsys, answer):
     out = _line(capsys, lesson09.check_top_k_filter, answer, _text_logits())
     assert out.startswith(PASS), out
@@ -132,7 +136,7 @@ def minp_where(logits, min_p):
     return torch.where(probs >= min_p * probs.max(dim=-1, keepdim=True).values, logits, torch.tensor(INF))
 
 
-@pytest.mark.parametrize("answer", [minp, minp_log_space, minp_where], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("answer", [minp, minp_log_space, minp_where], ids=_name)
 def test_min_p_filter_right(kit, capsys, answer):
     out = _line(capsys, lesson09.check_min_p_filter, answer, _text_logits())
     assert out.startswith(PASS), out
@@ -176,10 +180,10 @@ def minp_global_max(logits, min_p):  # the top probability of the whole batch, n
     (minp_on_logits, "compared with probabilities"),
     (minp_zero_fill, "hold 0 instead of -inf"),
     (minp_big_negative, "large finite number"),
-    (minp_inverted, "removes every token of a row"),
+    (minp_inverted, "removes the most likely token"),
     (minp_no_return, "returned None"),
-    (minp_global_max, "keeps too few tokens"),
-], ids=lambda f: getattr(f, "__name__", str(f)))
+    (minp_global_max, "TOP token's probability of the row"),
+], ids=_name)
 def test_min_p_filter_wrong(kit, capsys, answer, hint):
     out = _line(capsys, lesson09.check_min_p_filter, answer, _text_logits())
     assert out.startswith(HINT) and hint in out, out
@@ -236,7 +240,7 @@ def update_int_flags(next_tokens, finished, stop_ids, pad_id):  # HF-style 0/1 f
     (update_no_return, "returned None"),
     (update_list, "should return two things"),
     (update_int_flags, "should be a bool tensor"),
-], ids=lambda f: f.__name__)
+], ids=_name)
 def test_update_finished_wrong(kit, capsys, answer, hint):
     out = _line(capsys, lesson09.check_update_finished, answer)
     assert out.startswith(HINT) and hint in out, out
@@ -261,7 +265,7 @@ def update_arithmetic(next_tokens, finished, stop_ids, pad_id):  # generate's ow
     return tokens, torch.logical_or(finished, torch.isin(tokens, torch.tensor(stop_ids)))
 
 
-@pytest.mark.parametrize("answer", [update_where, update_masked_fill, update_arithmetic], ids=lambda f: f.__name__)
+@pytest.mark.parametrize("answer", [update_where, update_masked_fill, update_arithmetic], ids=_name)
 def test_update_finished_right(kit, capsys, answer):
     out = _line(capsys, lesson09.check_update_finished, answer)
     assert out.startswith(PASS), out

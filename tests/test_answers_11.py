@@ -25,6 +25,10 @@ MESSAGES = [{"role": "system", "content": "Be brief."},  # notebook 11's SYSTEM 
 INF = float("-inf")
 
 
+def _name(value):  # test ids: the function's name (pytest makes up the rest)
+    return getattr(value, "__name__", None)
+
+
 def _line(capsys, check, *args) -> str:
     check(*args)
     out = capsys.readouterr().out.strip()
@@ -76,7 +80,7 @@ def filter_no_temperature(logits, temperature=1.0, top_k=0, top_p=1.0):
     (filter_no_return, "returned None"),
     (filter_top_k_zero_breaks, "top_k=0 means top-k is switched off"),
     (filter_no_temperature, "divided by the temperature"),
-], ids=lambda f: f.__name__)
+], ids=_name)
 def test_filter_wrong(kit, capsys, answer, hint):
     out = _line(capsys, lesson11.check_filter, answer, _prompt_logits())
     assert out.startswith(HINT) and hint in out, out
@@ -91,7 +95,7 @@ def filter_always_divides(logits, temperature=1.0, top_k=0, top_p=1.0):  # divid
 
 
 @pytest.mark.parametrize("answer", [filter_logits, filter_with_library, filter_always_divides],
-                         ids=lambda f: f.__name__)
+                         ids=_name)
 def test_filter_right(kit, capsys, answer):
     out = _line(capsys, lesson11.check_filter, answer, _prompt_logits())
     assert out.startswith(PASS), out

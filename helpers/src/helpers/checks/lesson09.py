@@ -36,6 +36,9 @@ def _logits(logits: Any) -> Any:
 def _as_filtered(result: Any, logits: Any, what: str) -> Any:
     t = as_tensor(result, what)
     expect_shape(t, logits.shape, what)
+    if t.is_floating_point() and (t >= 0).all() and (t <= 1).all() and t.sum(-1).sub(1).abs().max() < 1e-3:
+        raise Hint(f"{what} looks like probabilities (each row sums to 1): return the filtered LOGITS, with -inf for "
+                   "removed tokens; softmax comes later, in the sampling loop.")
     if t.isnan().any():
         raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
     return t.float()
@@ -107,6 +110,12 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
         kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
         if not kept_mine.any(-1).all():
             raise Hint(f"{what} removes every token of a row: the top token always stays.")
+        if not kept_mine.gather(-1, probs.argmax(-1, keepdim=True)).all():
+            raise Hint(f"{what} removes the most likely token of a row: keep the tokens whose probability is at least "
+                       "the threshold, remove those below it.")
+        if torch.equal(kept_mine, probs >= min_p) and not torch.equal(kept_mine, kept_ref):
+            raise Hint(f"{what} compares each probability with min_p itself: the threshold is min_p times the TOP "
+                       "token's probability of the row (probs.amax(dim=-1, keepdim=True)).")
         if kept_mine.sum() > kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_ref):
             n_mine, n_ref = int(kept_mine.sum()), int(kept_ref.sum())
             raise Hint(f"{what} keeps {n_mine} tokens over all rows, min-p keeps {n_ref}: the threshold is min_p "

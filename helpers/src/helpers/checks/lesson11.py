@@ -213,6 +213,9 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
                            "is 0.") from None
             raise
         expect_shape(mine, rows.shape, what)
+        if (mine >= 0).all() and (mine <= 1).all() and mine.sum(-1).sub(1).abs().max() < 1e-3:
+            raise Hint(f"{what} looks like probabilities (each row sums to 1): return the filtered LOGITS, with -inf "
+                       "for removed tokens; softmax comes later, in the sampling loop.")
         ref = library_filters(t, k, p)(None, rows.clone())
         removed = ~torch.isfinite(ref)
         expect_removed_at_minus_inf(mine, removed, what)
