@@ -340,3 +340,40 @@ def tokens_vs_merges(curves: dict[str, Sequence[int]], levels: dict[str, int] | 
         ax.set_title(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- notebook 10: the decoder by hand
+
+
+def rope_rotation(angles: Any, pairs: Sequence[int], scores: Any) -> Any:
+    """What rotary position embeddings do. Left: where one pair of features of the same vector lands at positions
+    0, 1, 2, ... (``angles``: (positions, pairs) in radians), for a few ``pairs`` (fast to slow). Right: ``scores``
+    (query position x key position), the dot product of one rotated query and one rotated key: it depends only on
+    the distance between the positions, so it is constant along each diagonal."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    a = np.asarray(angles, dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.6))
+    circle = np.linspace(0, 2 * np.pi, 200)
+    left.plot(np.cos(circle), np.sin(circle), color="0.85", lw=1)
+    for k, (pair, marker) in enumerate(zip(pairs, "os^D")):
+        radius = 1.0 - 0.22 * k  # one ring per pair, so the dots do not overlap
+        x, y = radius * np.cos(a[:, pair]), radius * np.sin(a[:, pair])
+        left.plot(x, y, color="0.7", lw=0.6)
+        points = left.scatter(x, y, c=np.arange(len(a)), cmap="viridis", marker=marker, s=28, zorder=3,
+                              label=f"pair {pair}: {a[1, pair]:.3g} rad per position")
+    left.set_aspect("equal")
+    left.set_xlim(-1.15, 1.15)
+    left.set_ylim(-1.15, 1.35)
+    left.axis("off")
+    left.legend(loc="upper center", fontsize=8, ncol=1, frameon=False, bbox_to_anchor=(0.5, 1.12))
+    fig.colorbar(points, ax=left, fraction=0.04, pad=0.02, label="position")
+    left.set_title("one feature pair of the same vector, rotated by position", fontsize=10, pad=38)
+    image = right.imshow(np.asarray(scores, dtype=float), cmap="RdBu_r")
+    right.set_xlabel("key position")
+    right.set_ylabel("query position")
+    right.set_title("rotated query · rotated key: a function of the distance only", fontsize=10)
+    fig.colorbar(image, ax=right, fraction=0.04, pad=0.03)
+    fig.tight_layout()
+    return fig
