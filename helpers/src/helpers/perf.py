@@ -7,8 +7,10 @@
 - :func:`bytes_per_token`: bytes of weights a decoding step reads (every parameter once).
 - :func:`best_of`, :func:`race`: wall-clock timers (best of a few runs, interleaved so background load hits all sides).
 - :func:`step_seconds`: the wall time of each step of a greedy decode, with or without the KV cache.
-- :func:`filter_logits`, :func:`sample`: a reference copy of notebook 09's sampling loop, so the benchmark times the
-  same algorithm the lesson writes (the notebook shows its own readable version and asserts both agree).
+- :func:`step_seconds_by_length`: the wall time of one decoding step at several sequence lengths, with and without
+  the cache.
+- ``filter_logits``, ``sample``: not copies but the lessons' own functions (notebook 08's filters, notebook 09's loop),
+  imported from ``helpers.lessons`` on first use, so the benchmark times exactly the algorithm the lessons teach.
 """
 
 from __future__ import annotations
@@ -154,48 +156,43 @@ def linear_share(model: Any, input_ids: Any, n_tokens: int = 16) -> tuple[float,
     return total, inside[0]
 
 
-# ------------------------------------------------------------------ reference copy of notebook 09's loop
+def step_seconds_by_length(model: Any, input_ids: Any, lengths: list[int], repeats: int = 2) -> list[tuple]:
+    """``(length, seconds without the cache, seconds with it)`` of ONE decoding step at each sequence length.
 
-
-def filter_logits(logits: Any, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> Any:
-    """Temperature, then top-k, then top-p: the order ``generate`` applies them (notebook 09 shows where)."""
-    import torch
-
-    if temperature != 1.0:
-        logits = logits / temperature
-    if top_k:
-        kth_best = torch.topk(logits, min(top_k, logits.size(-1))).values[..., -1:]
-        logits = logits.masked_fill(logits < kth_best, float("-inf"))
-    if top_p < 1.0:
-        sorted_logits, order = torch.sort(logits, descending=False)
-        cumulative = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
-        remove = cumulative <= 1 - top_p
-        remove[..., -1:] = False  # min_tokens_to_keep = 1
-        logits = logits.masked_fill(remove.scatter(-1, order, remove), float("-inf"))
-    return logits
-
-
-def sample(model: Any, input_ids: Any, max_new_tokens: int, temperature: float = 1.0, top_k: int = 0,
-           top_p: float = 1.0, eos_token_id: int | None = None, pad_token_id: int | None = None,
-           use_cache: bool = True) -> Any:
-    """Notebook 09's sampling loop (batch-safe EOS, optional KV cache); same tokens as ``generate`` under one seed."""
+    Without the cache the step runs the first ``length`` tokens of ``input_ids`` through the model; with it, the last of
+    them after a cache prefilled with the others (the prefill is not timed). Best of ``repeats`` each.
+    """
     import torch
     from transformers import DynamicCache
 
-    cache = DynamicCache(config=model.config) if use_cache else None
-    pad = eos_token_id if pad_token_id is None else pad_token_id
-    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-    step_input = input_ids
+    out = []
     with torch.no_grad():
-        for _ in range(max_new_tokens):
-            out = model(step_input, cache=cache, use_cache=use_cache, logits_to_keep=1)
-            logits = filter_logits(out.logits[:, -1].float(), temperature, top_k, top_p)
-            next_tokens = torch.multinomial(torch.softmax(logits, dim=-1), num_samples=1).squeeze(1)
-            if eos_token_id is not None:
-                next_tokens = torch.where(finished, pad, next_tokens)
-                finished |= next_tokens == eos_token_id
-            input_ids = torch.cat([input_ids, next_tokens[:, None]], dim=-1)
-            if finished.all():
-                break
-            step_input = next_tokens[:, None] if use_cache else input_ids
-    return input_ids
+        for n in lengths:
+            ids = input_ids[:, :n]
+            no_cache = best_of(lambda: model(ids, use_cache=False, logits_to_keep=1), repeats)
+            cached = float("inf")
+            for _ in range(repeats):
+                cache = DynamicCache(config=model.config)
+                model(ids[:, :-1], cache=cache, logits_to_keep=1)  # the prefill, not timed
+                t0 = time.perf_counter()
+                model(ids[:, -1:], cache=cache, logits_to_keep=1)
+                cached = min(cached, time.perf_counter() - t0)
+            out.append((n, no_cache, cached))
+    return out
+
+
+# ------------------------------------------------------------------ the lessons' own loop, not a copy
+
+
+def __getattr__(name: str) -> Any:
+    """``perf.filter_logits`` and ``perf.sample`` are the lessons' own (notebook 08's filters, notebook 09's loop),
+    imported from their ``#@save`` cells when first asked for, so the benchmark times exactly what the lessons teach."""
+    if name == "filter_logits":
+        from .lessons.generate import filter_logits
+
+        return filter_logits
+    if name == "sample":
+        from .lessons.generation_by_hand import sample
+
+        return sample
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

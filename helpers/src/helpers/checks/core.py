@@ -276,3 +276,52 @@ def kit_pipeline(task: str, entry: str) -> Any:
     auto = {"sentiment-analysis": "AutoModelForSequenceClassification", "text-classification":
             "AutoModelForSequenceClassification", "text-generation": "AutoModelForCausalLM"}[task]
     return pipeline(task, model=kit_model(entry, auto), tokenizer=kit_tokenizer(entry))
+
+
+# ---------------------------------------------------------------- appended for lessons 08, 09, 11 (proofs-gen)
+
+
+def returned(fn: Any, *args: Any, what: str = "your function") -> Any:
+    """Call the learner's function like :func:`call`; a result of None gets its own hint (a missing ``return``)."""
+    result = call(fn, *args, what=what)
+    if result is None:
+        raise Hint(f"{what} returned None: its last line should `return` the result (a function without `return` "
+                   "gives None).")
+    return result
+
+
+def as_whole_number(value: Any, what: str) -> int:
+    """An int from an int, a numpy integer, a one-element integer tensor or a float such as 7.0; a hint otherwise."""
+    import numbers
+
+    if hasattr(value, "numel") and value.numel() == 1 and not value.is_floating_point():
+        value = value.item()
+    elif hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy scalars and 0-d arrays
+        value = value.item()
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expect_type(value, int, what)  # None -> "still None"; otherwise names the wrong type
+        raise Hint(f"{what} should be a whole number; got {value!r}.")
+    return int(value)
+
+
+def expect_removed_at_minus_inf(mine: Any, removed: Any, what: str) -> None:
+    """Tokens a filter removes must hold -inf: specific hints for the seed's zeros, a large finite number, +inf, nan."""
+    import torch
+
+    if mine.isnan().any():
+        raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
+    if (mine == float("inf")).any():
+        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
+    if not removed.any() or torch.isneginf(mine[removed]).all():
+        return
+    held = mine[removed]
+    if (held == 0).sum() > held.numel() // 2:
+        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
+                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
+    finite_low = torch.isfinite(held) & (held <= -1e4)
+    if finite_low.sum() > held.numel() // 2:
+        raise Hint(f"{what}: removed tokens hold a large finite number ({held[finite_low][0].item():.3g}) instead of "
+                   "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
+                   "use float('-inf'), exactly as transformers does.")

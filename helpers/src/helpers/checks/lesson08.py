@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .core import Hint, exercise, expect, expect_type, kit_model, kit_tokenizer
+from .core import Hint, as_whole_number, exercise, expect, expect_type, kit_model, kit_tokenizer
 
 SAMPLING_ONLY = ("temperature", "top_k", "top_p", "min_p", "typical_p")
 INPUTS = ("input_ids", "attention_mask", "inputs")
@@ -56,51 +56,38 @@ def check_greedy_kwargs(kwargs: Any, question: str, n_new: int) -> str:
     new = out.shape[1] - start
     if new < n_new:
         raise Hint(f"the model stopped after {new} new tokens: it produced its end-of-sequence token "
-                   f"({tokenizer.eos_token!r}). A minimum length (min_new_tokens) forbids it until then.")
+                   f"({tokenizer.eos_token!r}). A minimum length (min_new_tokens) forbids it until then; or "
+                   "eos_token_id=None lets generation run past it.")
     expect(new == n_new, f"you got {new} new tokens; the exercise asks for exactly {n_new}.")
-    with torch.no_grad():
-        reference = model.generate(**inputs, do_sample=False, max_new_tokens=n_new, min_new_tokens=n_new)
-    expect(torch.equal(out, reference), "you got the right number of tokens but not the greedy ones: with "
-                                        "do_sample=False every step takes the most likely token.")
+    greedy = dict(do_sample=False, max_new_tokens=n_new)
+    with torch.no_grad():  # two right answers: EOS forbidden until the end, or EOS not a stop at all
+        held_off = model.generate(**inputs, **greedy, min_new_tokens=n_new)
+        run_past = model.generate(**inputs, **greedy, eos_token_id=None)
+    if torch.equal(out, run_past) and not torch.equal(out, held_off):
+        answer = tokenizer.decode(out[0, start:])
+        return f"exactly {n_new} greedy new tokens, running past the end-of-sequence token: {answer!r}"
+    expect(torch.equal(out, held_off), "you got the right number of tokens but not the greedy ones: with "
+                                       "do_sample=False every step takes the most likely token.")
     answer = tokenizer.decode(out[0, start:])
     return f"exactly {n_new} greedy new tokens, with the end-of-sequence token held off: {answer!r}"
 
 
-def _as_count(value: Any, what: str) -> int:
-    import torch
-
-    if isinstance(value, torch.Tensor) and value.numel() == 1:
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        expect_type(value, int, what)  # None -> "still None"; otherwise names the wrong type
-        raise Hint(f"{what} should be a whole number of tokens; got {value!r}.")
-    return value
-
-
 def _kept(prompt: str, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0) -> int:
     import torch
-    from transformers import LogitsProcessorList, TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    from ..lessons.generate import library_filters  # the lesson's chain of transformers' processors
 
     tokenizer, model = _generator()
     inputs = tokenizer(prompt, return_tensors="pt")
     with torch.no_grad():
         logits = model(**inputs).logits[:, -1, :]
-    steps = LogitsProcessorList()
-    if temperature != 1.0:
-        steps.append(TemperatureLogitsWarper(temperature))
-    if top_k:
-        steps.append(TopKLogitsWarper(top_k))
-    if top_p < 1.0:
-        steps.append(TopPLogitsWarper(top_p))
-    return int(torch.isfinite(steps(inputs["input_ids"], logits)).sum())
+    return int(torch.isfinite(library_filters(temperature, top_k, top_p)(inputs["input_ids"], logits)).sum())
 
 
 @exercise
 def check_top_p_count(answer: Any, prompt: str, top_p: float = 0.9) -> str:
     """How many tokens top-p keeps for the next token after ``prompt``, at temperature 1 and without top-k."""
-    n = _as_count(answer, "n_kept")
+    n = as_whole_number(answer, "n_kept")
     truth = _kept(prompt, top_p=top_p)
     if n == truth:
         return (f"top-p={top_p:g} keeps {truth} tokens after {prompt!r}: the fewest most-likely tokens whose "

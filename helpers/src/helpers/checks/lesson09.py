@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
+from .core import Hint, as_tensor, exercise, expect_removed_at_minus_inf, expect_shape, kit_tokenizer, returned
 
 TEMPERATURE = 0.7
 
@@ -36,21 +36,19 @@ def _logits(logits: Any) -> Any:
 def _as_filtered(result: Any, logits: Any, what: str) -> Any:
     t = as_tensor(result, what)
     expect_shape(t, logits.shape, what)
+    if t.is_floating_point() and (t >= 0).all() and (t <= 1).all() and t.sum(-1).sub(1).abs().max() < 1e-3:
+        raise Hint(f"{what} looks like probabilities (each row sums to 1): return the filtered LOGITS, with -inf for "
+                   "removed tokens; softmax comes later, in the sampling loop.")
     if t.isnan().any():
         raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
     return t.float()
 
 
 def _check_fill(mine: Any, ref: Any, what: str) -> None:
-    """Removed tokens must hold -inf: a specific hint for the seed's zeros and for +inf."""
+    """Removed tokens must hold -inf: a specific hint for the seed's zeros, a finite -1e9, +inf and nan."""
     import torch
 
-    removed = ~torch.isfinite(ref)
-    if (mine[removed] == 0).sum() > removed.sum() // 2:
-        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
-                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
-    if (mine == float("inf")).any():
-        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
+    expect_removed_at_minus_inf(mine, ~torch.isfinite(ref), what)
 
 
 def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> None:
@@ -81,7 +79,8 @@ def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
     shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
     for k in (50, 5, 1):
         for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
-            mine = _as_filtered(call(top_k_filter, x.clone(), k, what="top_k_filter"), x, f"top_k_filter(logits, {k})")
+            mine = _as_filtered(returned(top_k_filter, x.clone(), k, what="top_k_filter"), x,
+                                f"top_k_filter(logits, {k})")
             ref = TopKLogitsWarper(top_k=k)(None, x.clone())
             _compare_kept(mine, ref, x, f"top_k_filter(logits, {k}) on {name}", f"top-{k}")
             probs_mine, probs_ref = torch.softmax(mine, -1), torch.softmax(ref, -1)
@@ -100,7 +99,7 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     logits = _logits(logits)
     for min_p in (0.1, 0.02, 0.5):
         what = f"min_p_filter(logits, {min_p})"
-        mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
+        mine = _as_filtered(returned(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
         ref = MinPLogitsWarper(min_p=min_p)(None, logits.clone())
         _check_fill(mine, ref, what)
         probs = torch.softmax(logits, -1)
@@ -111,6 +110,12 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
         kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
         if not kept_mine.any(-1).all():
             raise Hint(f"{what} removes every token of a row: the top token always stays.")
+        if not kept_mine.gather(-1, probs.argmax(-1, keepdim=True)).all():
+            raise Hint(f"{what} removes the most likely token of a row: keep the tokens whose probability is at least "
+                       "the threshold, remove those below it.")
+        if torch.equal(kept_mine, probs >= min_p) and not torch.equal(kept_mine, kept_ref):
+            raise Hint(f"{what} compares each probability with min_p itself: the threshold is min_p times the TOP "
+                       "token's probability of the row (probs.amax(dim=-1, keepdim=True)).")
         if kept_mine.sum() > kept_ref.sum() and torch.equal(kept_mine & kept_ref, kept_ref):
             n_mine, n_ref = int(kept_mine.sum()), int(kept_ref.sum())
             raise Hint(f"{what} keeps {n_mine} tokens over all rows, min-p keeps {n_ref}: the threshold is min_p "
@@ -158,8 +163,8 @@ def check_update_finished(update_finished: Any) -> str:
         next_tokens = torch.tensor(tokens)
         finished = torch.tensor(done)
         try:
-            result = call(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
-                          what="update_finished")
+            result = returned(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
+                              what="update_finished")
         except Hint as hint:
             if "ambiguous" in str(hint):
                 raise Hint(f"{what}: `if tensor == ...` asks Python for ONE truth value of a whole batch (the seed's "

@@ -11,13 +11,21 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, kit_model, kit_tokenizer
+from .core import (Hint, as_tensor, exercise, expect_removed_at_minus_inf, expect_shape, kit_model, kit_tokenizer,
+                   returned)
 
-LOOP_CASES = (  # (seed, temperature, top_k, top_p, rows): the checks run your loop and generate on each
-    (0, 0.7, 50, 0.9, 1),
-    (1, 1.0, 0, 0.8, 2),
+# (seed, temperature, top_k, top_p, rows, prompt, max new tokens, pad): the check runs your loop and generate on each.
+# "yours" is the notebook's own chat prompt. "france" is notebook 09's (system "Be brief.", "What is the capital of
+# France?"), on which these seeds were chosen (tests/test_answers_11.py keeps them honest): in the batch case row 0 ends
+# early and the others do not, with a pad id (0, <|endoftext|>) that is not EOS; the hot top-k case is one where the
+# seed's zero-fill top-k changes the sampled tokens; top-p at T = 0.7 is where the wrong order shows.
+LOOP_CASES = (
+    (0, 0.7, 50, 0.9, 1, "yours", 10, None),
+    (1, 0.7, 50, 0.9, 3, "france", 12, 0),
+    (4, 1.5, 50, 1.0, 2, "france", 12, None),
+    (1, 1.0, 0, 0.8, 2, "yours", 10, None),
 )
-LOOP_TOKENS = 10
+FRANCE = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is the capital of France?"}]
 
 
 def _sentiment() -> tuple[Any, Any]:
@@ -178,20 +186,6 @@ def check_prediction(label: Any, score: Any, text: Any) -> str:
 # ---------------------------------------------------------------- generation
 
 
-def _library_filters(temperature: float, top_k: int, top_p: float) -> Any:
-    from transformers.generation.logits_process import (LogitsProcessorList, TemperatureLogitsWarper,
-                                                        TopKLogitsWarper, TopPLogitsWarper)
-
-    processors = LogitsProcessorList()
-    if temperature != 1.0:
-        processors.append(TemperatureLogitsWarper(temperature))
-    if top_k:
-        processors.append(TopKLogitsWarper(top_k=top_k))
-    if top_p < 1.0:
-        processors.append(TopPLogitsWarper(top_p=top_p))
-    return processors
-
-
 FILTER_SETTINGS = ((0.7, 50, 0.9), (1.0, 0, 0.8), (1.3, 10, 1.0), (0.5, 0, 1.0))
 
 
@@ -199,6 +193,8 @@ FILTER_SETTINGS = ((0.7, 50, 0.9), (1.0, 0, 0.8), (1.3, 10, 1.0), (0.5, 0, 1.0))
 def check_filter(filter_logits: Any, logits: Any) -> str:
     """Step 5: ``filter_logits(logits, temperature, top_k, top_p)`` equals generate's processors, in their order."""
     import torch
+
+    from ..lessons.generate import library_filters  # notebook 08's chain of transformers' processors
 
     if logits is None:
         raise Hint("pass the generator's logits of section 5 (prompt_logits) as the second argument.")
@@ -209,14 +205,20 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
     rows = rows.float()
     for t, k, p in FILTER_SETTINGS:
         what = f"filter_logits(logits, temperature={t}, top_k={k}, top_p={p})"
-        mine = as_tensor(call(filter_logits, rows.clone(), t, k, p, what="filter_logits"), what).float()
+        try:
+            mine = as_tensor(returned(filter_logits, rows.clone(), t, k, p, what="filter_logits"), what).float()
+        except Hint as hint:
+            if k == 0 and "raised" in str(hint):
+                raise Hint(f"{what}: {hint} top_k=0 means top-k is switched off: skip the top-k step when top_k "
+                           "is 0.") from None
+            raise
         expect_shape(mine, rows.shape, what)
-        ref = _library_filters(t, k, p)(None, rows.clone())
+        if (mine >= 0).all() and (mine <= 1).all() and mine.sum(-1).sub(1).abs().max() < 1e-3:
+            raise Hint(f"{what} looks like probabilities (each row sums to 1): return the filtered LOGITS, with -inf "
+                       "for removed tokens; softmax comes later, in the sampling loop.")
+        ref = library_filters(t, k, p)(None, rows.clone())
         removed = ~torch.isfinite(ref)
-        if mine.isnan().any():
-            raise Hint(f"{what} contains nan: fill removed tokens with float('-inf').")
-        if removed.any() and (mine[removed] == 0).sum() > removed.sum() // 2:
-            raise Hint(f"{what}: removed tokens hold 0 instead of -inf (the seed's bug of notebook 09).")
+        expect_removed_at_minus_inf(mine, removed, what)
         if torch.equal(torch.isfinite(mine), torch.isfinite(ref)) and torch.allclose(
                 mine[~removed], ref[~removed], rtol=1e-5, atol=1e-5):
             continue
@@ -226,7 +228,11 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
                        "top-k is switched off (keep everything it would touch).")
         if p == 1.0 and k == 0 and kept_mine != kept_ref:
             raise Hint(f"{what}: with top_k=0 and top_p=1.0 only the temperature applies; nothing is removed.")
-        wrong_order = _library_filters(1.0, k, p)(None, rows.clone()) / t
+        undivided = library_filters(1.0, k, p)(None, rows.clone())
+        kept = torch.isfinite(undivided)
+        if t != 1.0 and torch.equal(torch.isfinite(mine), kept) and torch.allclose(mine[kept], undivided[kept]):
+            raise Hint(f"{what}: the logits are never divided by the temperature: logits / temperature comes first.")
+        wrong_order = undivided / t
         if torch.equal(torch.isfinite(mine), torch.isfinite(wrong_order)) and not torch.equal(
                 torch.isfinite(wrong_order), ~removed):
             raise Hint(f"{what}: you filter first and divide by the temperature after. generate divides by the "
@@ -241,6 +247,43 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
             f"generate's order, for {len(FILTER_SETTINGS)} settings.")
 
 
+def _prompt(name: str, yours: Any) -> Any:
+    if name == "yours":
+        return yours
+    return kit_tokenizer("generator").apply_chat_template(FRANCE, add_generation_prompt=True, return_tensors="pt",
+                                                          return_dict=True)["input_ids"]
+
+
+def _diagnose(mine: Any, model: Any, batch: Any, seed: int, settings: tuple, eos: int, pad: int) -> None:
+    """Name the typical mistake whose tokens the learner's loop reproduces (notebooks 08 and 09 save each one)."""
+    import torch
+    from functools import partial
+
+    from ..lessons.generate import filter_logits_top_p_first, filter_logits_zero_fill
+    from ..lessons.generation_by_hand import sample, sample_pad_with_eos, sample_stop_on_any
+
+    t, k, p, n = settings
+    wrong = (
+        ("removed tokens hold 0, not -inf (the seed's zero-fill top-k): at this high temperature the leaked "
+         "probability changes the draws.", partial(sample, filters=filter_logits_zero_fill)),
+        ("you filter first and divide by the temperature after: generate divides by the temperature first, then "
+         "top-k, then top-p.", partial(sample, filters=filter_logits_top_p_first)),
+        ("a row that said EOS goes on sampling: keep one finished flag per row, give finished rows the pad token, "
+         "and stop when every row has finished.", lambda *a: sample(*a[:6])),
+        ("the whole batch stopped when one row said EOS: rows stop one by one; a finished row gets the pad token "
+         "while the others go on.", sample_stop_on_any),
+        (f"finished rows get the end-of-sequence token; generate gives them the pad token (pad_token_id={pad} here, "
+         "not EOS).", sample_pad_with_eos),
+    )
+    for hint, loop in wrong:
+        if loop is sample_pad_with_eos and pad == eos:
+            continue
+        torch.manual_seed(seed)
+        theirs = loop(model, batch.clone(), n, t, k, p, eos, pad)
+        if mine.shape == theirs.shape and torch.equal(mine, theirs):
+            raise Hint(hint)
+
+
 @exercise
 def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
     """Step 6: the learner's sampling loop gives generate's tokens under the same seed (several seeds and settings)."""
@@ -252,43 +295,53 @@ def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
     prompt = as_tensor(prompt_ids, "prompt_ids")
     if prompt.ndim != 2 or prompt.shape[0] != 1 or prompt.dtype != torch.long:
         raise Hint(f"pass prompt_ids from section 1 (token ids, shape (1, length)); got shape {tuple(prompt.shape)}.")
-    tokenizer = kit_tokenizer("generator")
-    special = dict(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
-    for seed, t, k, p, n in LOOP_CASES:
-        batch = prompt.repeat(n, 1)
-        what = f"generate_by_hand(..., temperature={t}, top_k={k}, top_p={p}) on {n} row(s), seed {seed}"
+    eos = kit_tokenizer("generator").eos_token_id
+    for seed, t, k, p, n, which, n_new, pad in LOOP_CASES:
+        pad = kit_tokenizer("generator").pad_token_id if pad is None else pad
+        batch = _prompt(which, prompt).repeat(n, 1)
+        what = (f"generate_by_hand(..., temperature={t}, top_k={k}, top_p={p}) on {n} row(s), seed {seed}"
+                + ("" if which == "yours" else f", notebook 09's prompt, pad id {pad}"))
         torch.manual_seed(seed)
-        mine = call(generate_by_hand, model, batch.clone(), LOOP_TOKENS, t, k, p, special["eos_token_id"],
-                    special["pad_token_id"], what="generate_by_hand")
+        mine = returned(generate_by_hand, model, batch.clone(), n_new, t, k, p, eos, pad, what="generate_by_hand")
         mine = as_tensor(mine, "the result of generate_by_hand")
         torch.manual_seed(seed)
         with torch.no_grad():
-            ref = model.generate(batch, do_sample=True, temperature=t, top_k=k, top_p=p, max_new_tokens=LOOP_TOKENS,
-                                 **special)
-        if mine.ndim != 2 or mine.shape[0] != n:
-            raise Hint(f"{what} returned shape {tuple(mine.shape)}; return (rows, prompt + new tokens), like generate.")
-        if mine.shape[1] == ref.shape[1] - prompt.shape[1] or mine.shape[1] < prompt.shape[1] or not torch.equal(
-                mine[:, :prompt.shape[1]], batch):
-            raise Hint(f"{what}: return the prompt followed by the new tokens, as generate does "
-                       "(torch.cat the new tokens onto input_ids).")
-        agree = 0
-        limit = min(mine.shape[1], ref.shape[1])
-        while agree < limit and torch.equal(mine[:, agree], ref[:, agree]):
-            agree += 1
-        if agree == limit and mine.shape[1] == ref.shape[1]:
+            ref = model.generate(batch, do_sample=True, temperature=t, top_k=k, top_p=p, max_new_tokens=n_new,
+                                 eos_token_id=eos, pad_token_id=pad)
+        if mine.shape == ref.shape and torch.equal(mine, ref):
             continue
-        new_agree = agree - prompt.shape[1]
-        if agree == limit:
-            if mine.shape[1] > ref.shape[1]:
-                raise Hint(f"{what}: the same tokens as generate, then {mine.shape[1] - ref.shape[1]} more: stop when "
-                           "every row has produced the end-of-sequence token.")
-            raise Hint(f"{what}: the same tokens as generate, but you stopped {ref.shape[1] - mine.shape[1]} early: "
-                       "make max_new_tokens tokens unless every row has finished.")
-        if new_agree == 0:
-            raise Hint(f"{what}: the very first new token differs. Do not reseed inside your function (the check "
-                       "seeds before calling it), filter in generate's order, and draw once per step with "
-                       "torch.multinomial(probs, num_samples=1).")
-        raise Hint(f"{what}: the first {new_agree} new tokens agree with generate, then they differ. A finished row "
-                   "must get the pad token; one multinomial draw per step for the whole batch; nothing else random.")
-    return (f"your loop gives generate's tokens for {len(LOOP_CASES)} seeds and settings, one row and a batch: the "
-            "same filters, the same order, the same draws.")
+        _explain_shape(mine, batch, what)
+        _diagnose(mine, model, batch, seed, (t, k, p, n_new), eos, pad)
+        _explain_length(mine, ref, batch, what)
+        raise Hint(f"{what}: your tokens differ from generate's. A finished row must get the pad token; one "
+                   "multinomial draw per step for the whole batch; filters in generate's order; nothing else random.")
+    return (f"your loop gives generate's tokens for {len(LOOP_CASES)} seeds and settings, one row and batches (rows "
+            "that stop early, a pad id that is not EOS): the same filters, the same order, the same draws.")
+
+
+def _explain_shape(mine: Any, batch: Any, what: str) -> None:
+    """Hints about the shape of the result: one row per prompt row, the prompt kept in front."""
+    import torch
+
+    if mine.ndim != 2 or mine.shape[0] != batch.shape[0]:
+        raise Hint(f"{what} returned shape {tuple(mine.shape)}; return (rows, prompt + new tokens), like generate.")
+    if mine.shape[1] < batch.shape[1] or not torch.equal(mine[:, :batch.shape[1]], batch):
+        raise Hint(f"{what}: return the prompt followed by the new tokens, as generate does "
+                   "(torch.cat the new tokens onto input_ids).")
+
+
+def _explain_length(mine: Any, ref: Any, batch: Any, what: str) -> None:
+    """Hints when the tokens agree with generate's as far as both go, or not from the first new token on."""
+    import torch
+
+    limit = min(mine.shape[1], ref.shape[1])
+    if torch.equal(mine[:, :limit], ref[:, :limit]):
+        if mine.shape[1] > ref.shape[1]:
+            raise Hint(f"{what}: the same tokens as generate, then {mine.shape[1] - ref.shape[1]} more: stop as soon "
+                       "as every row has produced the end-of-sequence token.")
+        raise Hint(f"{what}: the same tokens as generate, but you stopped {ref.shape[1] - mine.shape[1]} early: "
+                   "make max_new_tokens tokens unless every row has finished.")
+    if not torch.equal(mine[:, batch.shape[1]], ref[:, batch.shape[1]]):
+        raise Hint(f"{what}: the very first new token differs. Do not reseed inside your function (the check "
+                   "seeds before calling it), filter in generate's order, and draw once per step with "
+                   "torch.multinomial(probs, num_samples=1).")
