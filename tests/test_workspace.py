@@ -172,6 +172,6 @@ def test_make_lab_syncs_the_workspace_then_serves_it_on_localhost_with_a_token(t
     sync_line = next(i for i, line in enumerate(dry) if "helpers.workspace" in line and line.endswith(" sync"))
     lab_line = next(i for i, line in enumerate(dry) if "jupyter lab" in line)
     assert sync_line < lab_line, "the workspace is synced before JupyterLab starts"
-    lab = dry[lab_line]
+    lab = " ".join(line.rstrip("\\") for line in dry[lab_line:])  # the command spans continued lines
     assert "--ip=127.0.0.1" in lab and f"--ServerApp.root_dir={ws}" in lab
     assert "token=" not in lab.lower() and "password" not in lab.lower(), "the default random token stays on"

@@ -174,12 +174,12 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
 
 def _scratch_cache(path: Path) -> Path:
     """A kit cache holding only what the sentiment build reads: the encoder entry and the VADER sdist."""
-    from .kit import SOURCES
+    from .models import MODELS
     from .models import cache_dir
 
     (path / "downloads").mkdir(parents=True)
     shutil.copytree(cache_dir() / "encoder", path / "encoder")
-    name = SOURCES["sentiment"].filename
+    name = MODELS["sentiment"].file
     shutil.copy2(cache_dir() / "downloads" / name, path / "downloads" / name)
     return path
 

@@ -1,9 +1,9 @@
 """The code the lessons teach, imported from the lessons themselves (d2l's ``#@save``, without a second copy).
 
-A code cell whose first line is ``#@save`` is part of its lesson's module: ``notebooks/09_generation_by_hand.ipynb``
-becomes ``helpers.lessons.generation_by_hand``. Later lessons, the exercise checks and the benchmark write::
+A code cell whose first line is ``#@save`` is part of its lesson's module: ``notebooks/08_generate.ipynb`` becomes
+``helpers.lessons.generate``. Later lessons, the exercise checks and the benchmark write::
 
-    from helpers.lessons.generation_by_hand import filter_logits
+    from helpers.lessons.generate import filter_logits
 
 and get the function exactly as the lesson wrote it: the module is built, at import time, from the ``#@save`` cells
 of the course's own notebook (``helpers.paths.notebooks_dir()``, never a learner's workspace copy), so there is one
