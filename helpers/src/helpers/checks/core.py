@@ -325,3 +325,13 @@ def expect_removed_at_minus_inf(mine: Any, removed: Any, what: str) -> None:
         raise Hint(f"{what}: removed tokens hold a large finite number ({held[finite_low][0].item():.3g}) instead of "
                    "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
                    "use float('-inf'), exactly as transformers does.")
+
+
+def first_match(result: Any, candidates: dict[str, Callable[[], Any]], atol: float = 1e-5) -> str | None:
+    """The name of the first typical mistake whose output ``result`` equals (same shape, within ``atol``), if any:
+    ``candidates`` maps a mistake's name to a function computing what that mistake gives."""
+    for name, make in candidates.items():
+        ref = make()
+        if tuple(ref.shape) == tuple(result.shape) and (result.double() - ref.double()).abs().max().item() <= atol:
+            return name
+    return None

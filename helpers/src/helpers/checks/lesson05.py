@@ -13,7 +13,7 @@ import functools
 import math
 from typing import Any, Callable
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
+from .core import Hint, as_tensor, call, exercise, expect_shape, first_match, kit_tokenizer
 
 # Very different lengths: two of the three rows are padded, so a missing or wrong mask shows.
 SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -54,13 +54,6 @@ def _layer0() -> dict[str, Any]:
             "qkv": tuple(split_heads(projected[n], heads) for n in ("query", "key", "value"))}
 
 
-def _first_match(result: Any, candidates: dict[str, Callable[[], Any]], atol: float = ATOL) -> str | None:
-    """The name of the first typical mistake whose output ``result`` matches, if any."""
-    for name, make in candidates.items():
-        ref = make()
-        if tuple(ref.shape) == tuple(result.shape) and (result.double() - ref.double()).abs().max().item() <= atol:
-            return name
-    return None
 
 
 # ---------------------------------------------------------------- exercise 1: attention with a padding mask
@@ -135,7 +128,7 @@ def check_attention(masked_attention: Any) -> str:
     else:
         diff = math.inf
     if diff > ATOL:
-        mistake = _first_match(t, _attention_mistakes(q, k, v, mask))
+        mistake = first_match(t, _attention_mistakes(q, k, v, mask))
         if mistake:
             raise Hint(ATTENTION_HINTS[mistake])
         expect_shape(t, reference.shape, "the result")
@@ -193,7 +186,7 @@ def check_layer_norm(my_layer_norm: Any) -> str:
         expect_shape(t, reference.shape, f"the result (with {case})")
         if (t.double() - reference.double()).abs().max().item() <= ATOL:
             continue
-        mistake = _first_match(t, _layer_norm_mistakes(x, w, b, eps), atol=ATOL)
+        mistake = first_match(t, _layer_norm_mistakes(x, w, b, eps), atol=ATOL)
         if mistake:
             raise Hint(LAYER_NORM_HINTS[mistake])
         diff = (t.double() - reference.double()).abs().max().item()
@@ -232,7 +225,7 @@ def check_split_heads(my_split_heads: Any) -> str:
     mistakes = {"heads first": lambda: x.reshape(batch, heads, seq, d),
                 "interleaved": lambda: x.view(batch, seq, d, heads).permute(0, 3, 1, 2)}
     if not bool((t == reference).all()):
-        mistake = _first_match(t, mistakes, atol=0.0)
+        mistake = first_match(t, mistakes, atol=0.0)
         if mistake:
             raise Hint(SPLIT_HINTS[mistake])
         raise Hint("the shape is right but the numbers are not where they belong: head h of token s should be "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, kit_tokenizer
+from .core import Hint, as_tensor, call, exercise, expect_shape, first_match, kit_tokenizer
 
 PROMPT = "The capital of France is Paris, and the capital of Italy is Rome."
 ATOL = 1e-5
@@ -49,12 +49,6 @@ def _inputs() -> dict[str, Any]:
     return {"config": config, "x": x, "norm": norm, "q": q, "k": k, "cos": cos, "sin": sin}
 
 
-def _first_match(result: Any, candidates: dict[str, Callable[[], Any]], atol: float = ATOL) -> str | None:
-    for name, make in candidates.items():
-        ref = make()
-        if tuple(ref.shape) == tuple(result.shape) and (result.double() - ref.double()).abs().max().item() <= atol:
-            return name
-    return None
 
 
 def _diff(t: Any, ref: Any) -> float:
@@ -118,7 +112,7 @@ def check_rms_norm(my_rms_norm: Any) -> str:
         expect_shape(t, reference.shape, f"the result (with {case})")
         if _diff(t, reference) <= ATOL:
             continue
-        mistake = _first_match(t, _rms_mistakes(x, w, eps))
+        mistake = first_match(t, _rms_mistakes(x, w, eps))
         if mistake:
             raise Hint(RMS_HINTS[mistake])
         raise Hint(f"with {case}, the result is off by up to {_diff(t, reference):.3g} from transformers' "
@@ -171,7 +165,7 @@ def check_apply_rope(my_apply_rope: Any) -> str:
                   "the result of my_apply_rope")
     diff = _diff(t, reference)
     if diff > ATOL:
-        mistake = _first_match(t, _rope_mistakes(q, cos, sin))
+        mistake = first_match(t, _rope_mistakes(q, cos, sin))
         if mistake:
             raise Hint(ROPE_HINTS[mistake])
         expect_shape(t, reference.shape, "the result")
@@ -206,7 +200,7 @@ def check_repeat_kv(my_repeat_kv: Any) -> str:
         raise Hint(f"the result has 5 axes {tuple(t.shape)}: after expanding, reshape to "
                    f"(batch, kv_heads * n_rep, seq, d) = {tuple(reference.shape)}.")
     if not (tuple(t.shape) == tuple(reference.shape) and torch.equal(t, reference)):
-        mistake = _first_match(t, {"tiled": lambda: k.repeat(1, n_rep, 1, 1),
+        mistake = first_match(t, {"tiled": lambda: k.repeat(1, n_rep, 1, 1),
                                    "sequence": lambda: k.repeat_interleave(n_rep, dim=2)}, atol=0.0)
         if mistake:
             raise Hint(REPEAT_HINTS[mistake])
