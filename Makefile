@@ -64,7 +64,7 @@ test: models
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
 
 test-fast: setup
-	$(TEST_ENV) $(PY) -m pytest -p no:cacheprovider -q -m "not kit and not notebooks" tests
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile -m "not kit and not notebooks" tests
 
 workspace: setup
 	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync
