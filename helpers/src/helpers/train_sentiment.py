@@ -19,38 +19,26 @@ before torch loads (same weights).
 from __future__ import annotations
 
 import hashlib
-import io
 import random
-import tarfile
 from pathlib import Path
 from typing import Any
 
+from .corpus import SNIPPETS, parse_snippets, read_archive  # noqa: F401  (SNIPPETS: the file used, for the tests)
+
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
-SNIPPETS = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"
 
 
 def load_snippets(sdist: Path) -> tuple[list[tuple[str, int]], str]:
-    """(text, label) pairs with |mean rating| >= 1, and the sha256 of the inner data archive."""
-    with tarfile.open(sdist) as outer:
-        inner_bytes = outer.extractfile("vaderSentiment-3.3.2/additional_resources/hutto_ICWSM_2014.tar.gz").read()  # type: ignore[union-attr]
-    with tarfile.open(fileobj=io.BytesIO(inner_bytes)) as inner:
-        raw = inner.extractfile(SNIPPETS).read().decode("utf-8")  # type: ignore[union-attr]
-    pairs = []
-    for line in raw.splitlines():
-        parts = line.split("\t")
-        if len(parts) != 3:
-            continue
-        mean, text = float(parts[1]), parts[2].strip()
-        if mean >= 1:
-            pairs.append((text, 1))
-        elif mean <= -1:
-            pairs.append((text, 0))
-    return pairs, hashlib.sha256(inner_bytes).hexdigest()
+    """(text, label) pairs with |mean rating| >= 1, and the sha256 of the inner data archive. The same reader as
+    the kit's ``movie-reviews`` corpus (helpers.corpus), so both see the same text."""
+    archive, raw = read_archive(sdist, "sentiment")
+    pairs = [(s["text"].strip(), int(s["rating"] >= 1)) for s in parse_snippets(raw) if abs(s["rating"]) >= 1]
+    return pairs, hashlib.sha256(archive).hexdigest()
 
 
 def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: int = 1,
           batch_size: int = 32, lr: float = 1e-4, heldout: float = 0.15, threads: int = 2,
-          frozen_layers: int = 0) -> dict[str, Any]:
+          frozen_layers: int = 0, warmup: float = 0.1, max_length: int = 64) -> dict[str, Any]:
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
@@ -75,7 +63,7 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps = epochs * ((len(train_set) + batch_size - 1) // batch_size)
-    sched = get_linear_schedule_with_warmup(opt, int(0.1 * steps), steps)
+    sched = get_linear_schedule_with_warmup(opt, int(warmup * steps), steps)
 
     lengths = {text: len(tok(text)["input_ids"]) for text, _ in pairs}
 
@@ -88,7 +76,7 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
             rng.shuffle(groups)
         for group in groups:
             chunk = [data[j] for j in group]
-            enc = tok([t for t, _ in chunk], padding=True, truncation=True, max_length=64, return_tensors="pt")
+            enc = tok([t for t, _ in chunk], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
             yield enc, torch.tensor([y for _, y in chunk])
 
     model.train()
@@ -107,7 +95,7 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
 
     model.eval()
     correct = 0
-    with torch.no_grad():
+    with torch.inference_mode():
         for enc, y in batches(test, shuffle=False):
             correct += int((model(**enc).logits.argmax(-1) == y).sum())
     torch.set_num_threads(old_threads)
