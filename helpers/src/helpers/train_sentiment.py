@@ -36,9 +36,46 @@ def load_snippets(sdist: Path) -> tuple[list[tuple[str, int]], str]:
     return pairs, hashlib.sha256(archive).hexdigest()
 
 
+def cls_only(layer: Any) -> Any:
+    """The encoder's last layer computed only where the classifier reads it: at ``[CLS]``.
+
+    ``BertForSequenceClassification`` reads the last layer's output at position 0 alone (pooler -> classifier), so
+    at every other position that layer's query, attention output and feed-forward are work whose result is thrown
+    away (about a seventh of the fine-tune's forward and backward pass). Here keys and values still come from every
+    token, the query only from ``[CLS]``: the same modules and weights (the saved model is the library's), and the
+    library's attention function. tests/test_train_sentiment.py proves it equals the full layer at ``[CLS]`` and
+    that a wrong variant does not. Used only while training; the held-out accuracy uses the library's forward.
+    """
+    import torch
+    from transformers.models.bert.modeling_bert import ALL_ATTENTION_FUNCTIONS, eager_attention_forward
+
+    class ClsOnly(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.full = layer  # the library's BertLayer, put back in place after training
+
+        def forward(self, hidden_states: Any, attention_mask: Any = None, *args: Any, **kwargs: Any) -> Any:
+            att = layer.attention.self
+            batch, cls = hidden_states.shape[0], hidden_states[:, :1]  # (batch, 1, hidden)
+            shape = (batch, -1, att.num_attention_heads, att.attention_head_size)
+            query = att.query(cls).view(shape).transpose(1, 2)  # one query per sequence
+            key = att.key(hidden_states).view(shape).transpose(1, 2)  # keys and values from every token
+            value = att.value(hidden_states).view(shape).transpose(1, 2)
+            if attention_mask is not None:  # (batch, 1, queries, keys): keep the [CLS] query's row
+                attention_mask = attention_mask[:, :, :1]
+            attend = ALL_ATTENTION_FUNCTIONS.get_interface(att.config._attn_implementation, eager_attention_forward)
+            out, _ = attend(att, query, key, value, attention_mask,
+                            dropout=att.dropout.p if att.training else 0.0, scaling=att.scaling)
+            out = layer.attention.output(out.reshape(batch, 1, -1), cls)
+            return layer.feed_forward_chunk(out)  # (batch, 1, hidden): the pooler reads [:, 0]
+
+    return ClsOnly()
+
+
 def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: int = 1,
-          batch_size: int = 32, lr: float = 1e-4, heldout: float = 0.15, threads: int = 2,
-          frozen_layers: int = 0, warmup: float = 0.1, max_length: int = 64) -> dict[str, Any]:
+          batch_size: int = 32, lr: float = 2e-4, heldout: float = 0.15, threads: int = 2,
+          frozen_layers: int = 3, warmup: float = 0.1, max_length: int = 64,
+          cls_last: bool = True, dropout: float | None = 0.0) -> dict[str, Any]:
     import torch
     from tqdm.auto import tqdm
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, get_linear_schedule_with_warmup
@@ -60,6 +97,10 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
     if frozen_layers:  # the embeddings and the lowest layers kept as they are: no backward pass through them at all
         for module in [model.bert.embeddings, *model.bert.encoder.layer[:frozen_layers]]:
             module.requires_grad_(False)
+    if dropout is not None:  # the modules' rate only: the saved config keeps the checkpoint's
+        for module in model.modules():
+            if isinstance(module, torch.nn.Dropout):
+                module.p = dropout
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=lr, weight_decay=0.01)
     steps = epochs * ((len(train_set) + batch_size - 1) // batch_size)
@@ -79,6 +120,9 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
             enc = tok([t for t, _ in chunk], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
             yield enc, torch.tensor([y for _, y in chunk])
 
+    layers = model.bert.encoder.layer
+    if cls_last:
+        layers[-1] = cls_only(layers[-1])
     model.train()
     bar = tqdm(total=steps, desc="fine-tuning sentiment", unit="batch")
     for _ in range(epochs):
@@ -92,6 +136,8 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
             bar.update(1)
             bar.set_postfix(loss=f"{loss.item():.3f}")
     bar.close()
+    if cls_last:
+        layers[-1] = layers[-1].full  # the library's layer again, for the held-out accuracy and the saved model
 
     model.eval()
     correct = 0
@@ -113,5 +159,10 @@ def train(sdist: Path, encoder_dir: Path, out_dir: Path, seed: int = 0, epochs: 
         "epochs": epochs,
         "batch_size": batch_size,
         "learning_rate": lr,
+        "warmup": warmup,
+        "frozen_layers": frozen_layers,
+        "max_length": max_length,
+        "last_layer_at_cls_only": cls_last,
+        "dropout": "the checkpoint's" if dropout is None else dropout,
         "threads": threads,
     }
