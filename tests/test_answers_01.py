@@ -6,19 +6,13 @@ import functools
 
 import pytest
 
-from helpers.checks import HINT, PASS, kit_pipeline, kit_tokenizer
+from answers import answer_tests, by_hint
+from helpers.checks import kit_pipeline, kit_tokenizer
 from helpers.checks import lesson01 as checks
 
 NEW_SENTENCE = "The plot was thin, but the acting was wonderful."  # the notebook's knobs
 TASK = "text-generation"
 QUESTION = "Where is Brooklyn?"
-
-
-def _printed(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    return out
 
 
 def _classify(text, **kwargs):
@@ -53,18 +47,14 @@ WRONG_LABELS = ["1 label out of 2", "a single dict", "did you classify another s
 RIGHT_LABELS = ["top_k=None, first label", "a list of one sentence", "top_k=2 (every label)", "reversed list"]
 
 
-@pytest.mark.parametrize("hint", WRONG_LABELS)
-def test_wrong_labels_get_their_hint(kit, capsys, hint):
-    all_scores, top_label = _labels_answers()[0][hint]
-    out = _printed(capsys, checks.check_all_labels, NEW_SENTENCE, all_scores, top_label)
-    assert out.startswith(HINT) and hint in out, out
+def _label_arguments(case):  # (0 for wrong or 1 for right, name) -> the check's arguments, built once from the kit
+    which, name = case
+    return (NEW_SENTENCE, *_labels_answers()[which][name])
 
 
-@pytest.mark.parametrize("name", RIGHT_LABELS)
-def test_right_labels_pass(kit, capsys, name):
-    all_scores, top_label = _labels_answers()[1][name]
-    out = _printed(capsys, checks.check_all_labels, NEW_SENTENCE, all_scores, top_label)
-    assert out.startswith(PASS), out
+test_wrong_labels_get_their_hint, test_right_labels_pass = answer_tests(
+    checks.check_all_labels, {hint: ((0, hint), hint) for hint in WRONG_LABELS},
+    {name: (1, name) for name in RIGHT_LABELS}, _label_arguments)
 
 
 def _default(task=TASK):
@@ -90,16 +80,8 @@ RIGHT_DEFAULTS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_DEFAULTS)
-def test_wrong_defaults_get_their_hint(capsys, hint):
-    out = _printed(capsys, checks.check_default_model, *WRONG_DEFAULTS[hint]())
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_DEFAULTS)
-def test_right_defaults_pass(capsys, name):
-    out = _printed(capsys, checks.check_default_model, *RIGHT_DEFAULTS[name]())
-    assert out.startswith(PASS), out
+test_wrong_defaults_get_their_hint, test_right_defaults_pass = answer_tests(
+    checks.check_default_model, by_hint(WRONG_DEFAULTS), RIGHT_DEFAULTS, lambda make: make(), kit=False)
 
 
 def _template(question=QUESTION, **kwargs):
@@ -122,16 +104,8 @@ RIGHT_PROMPTS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_PROMPTS)
-def test_wrong_prompts_get_their_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_chat_prompt, QUESTION, WRONG_PROMPTS[hint]())
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_PROMPTS)
-def test_right_prompts_pass(kit, capsys, name):
-    out = _printed(capsys, checks.check_chat_prompt, QUESTION, RIGHT_PROMPTS[name]())
-    assert out.startswith(PASS), out
+test_wrong_prompts_get_their_hint, test_right_prompts_pass = answer_tests(
+    checks.check_chat_prompt, by_hint(WRONG_PROMPTS), RIGHT_PROMPTS, lambda make: (QUESTION, make()))
 
 
 # ---------------------------------------------------------------- the shared machinery every lesson's checks use
@@ -147,9 +121,13 @@ def test_core_accepts_any_integer_where_an_int_is_asked():
         assert expect_type(value, int, "n") == 7 and type(expect_type(value, int, "n")) is int
         assert as_int(value, "n") == 7
     for bad, words in ((True, "should be an int; got bool"), (7.0, "the float 7.0"), ("7", "got str"),
-                       (None, "still None")):
+                       (None, "still None"), (7.5, "should be an int; got float"), (torch.tensor([1, 2]), "Tensor")):
         with pytest.raises(Hint, match=words):
             as_int(bad, "n")
+    for whole in (7.0, np.float64(7.0), np.array(7), torch.tensor([7])):  # where a count may come as a float
+        assert as_int(whole, "n", whole_floats=True) == 7
+    with pytest.raises(Hint, match="should be an int; got float"):
+        as_int(7.5, "n", whole_floats=True)
 
 
 def test_core_hints_a_forgotten_return():
@@ -163,7 +141,7 @@ def test_core_hints_a_forgotten_return():
 def test_core_comparisons():
     import torch
 
-    from helpers.checks import Hint, close, expect_close, expect_neg_inf, reject_mistakes
+    from helpers.checks import Hint, close, expect_close, expect_match, expect_neg_inf, reject_mistakes
 
     inf = float("inf")
     assert close(torch.tensor([1.0, -inf]), torch.tensor([1.0, -inf]))
@@ -177,6 +155,15 @@ def test_core_comparisons():
     with pytest.raises(Hint, match="swapped"):
         reject_mistakes(wrong, [(wrong, "swapped")], right)
     reject_mistakes(right, [(right, "cannot tell on this input")], right)  # a mistake equal to the answer is skipped
-    with pytest.raises(Hint, match=r"found \[0.0\]"):
-        expect_neg_inf(torch.tensor([0.0, 1.0]), torch.tensor([True, False]), "filtered")
-    expect_neg_inf(torch.tensor([-inf, 1.0]), torch.tensor([True, False]), "filtered")
+    removed = torch.tensor([True, True, False])
+    for fill, words in ((0.0, "hold 0 instead of -inf"), (-1e9, "large finite number"), (-5.0, r"found \[-5.0\]"),
+                        (float("nan"), "contains nan"), (inf, "contains \\+inf")):
+        with pytest.raises(Hint, match=words):
+            expect_neg_inf(torch.tensor([fill, fill, 1.0]), removed, "filtered")
+    expect_neg_inf(torch.tensor([-inf, -inf, 1.0]), removed, "filtered")
+    mistakes = [(lambda: torch.tensor([2.0, 1.0]), "swapped"), (lambda: 1 / 0, "never computed")]
+    with pytest.raises(Hint, match="swapped"):  # lazy mistakes: computed in order, only until one matches
+        expect_match(wrong, right, "x", mistakes)
+    with pytest.raises(Hint, match="off by up to 0.5"):
+        expect_match(right + 0.5, right, "x", mistakes[:1], hint="off by up to {diff:.1f}")
+    expect_match(right, right, "x", mistakes)

@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS
+from answers import answer_tests, by_hint
+from helpers.checks import HINT
 from helpers.checks import lesson02 as checks
 
 TEXT = "Déjà vu: the naïve café owner loves tokenization 🤗!"  # the notebook's TEXT
-
-
-def _printed(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    return out
 
 
 def _leading_ones(ids, pad):  # assumes every pad is at the end of its row
@@ -43,16 +36,8 @@ RIGHT_MASKS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_MASKS)
-def test_wrong_masks_get_their_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_attention_mask, WRONG_MASKS[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_MASKS)
-def test_right_masks_pass(kit, capsys, name):
-    out = _printed(capsys, checks.check_attention_mask, RIGHT_MASKS[name])
-    assert out.startswith(PASS), out
+test_wrong_masks_get_their_hint, test_right_masks_pass = answer_tests(
+    checks.check_attention_mask, by_hint(WRONG_MASKS), RIGHT_MASKS)
 
 
 def _first(offsets, c, rule):
@@ -89,16 +74,8 @@ RIGHT_TOKEN_AT = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_TOKEN_AT)
-def test_wrong_token_at_gets_its_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_token_at, WRONG_TOKEN_AT[hint], TEXT)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_TOKEN_AT)
-def test_right_token_at_passes(kit, capsys, name):
-    out = _printed(capsys, checks.check_token_at, RIGHT_TOKEN_AT[name], TEXT)
-    assert out.startswith(PASS), out
+test_wrong_token_at_gets_its_hint, test_right_token_at_passes = answer_tests(
+    checks.check_token_at, by_hint(WRONG_TOKEN_AT), RIGHT_TOKEN_AT, lambda answer: (answer, TEXT))
 
 
 def test_token_at_is_tested_beyond_a_trivial_text(kit, capsys):

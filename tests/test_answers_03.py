@@ -6,17 +6,8 @@ the byte table, ...); the right ones are different ways of writing a correct ans
 
 from __future__ import annotations
 
-import pytest
-
-from helpers.checks import HINT, PASS, lesson03
-
-
-def _run(check, answer, capsys) -> str:
-    result = check(answer)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, f"a check prints exactly one line; got {out!r}"
-    assert bool(result) == out.startswith(PASS)
-    return out
+from answers import answer_tests, by_hint, by_name, named, printed
+from helpers.checks import HINT, lesson03
 
 
 # ---------------------------------------------------------------- exercise 1: WordPiece for one word
@@ -52,17 +43,21 @@ def wp_lesson(word, vocab):
     return tuple(wordpiece(word, vocab, max_chars=10**6))  # a tuple is fine too
 
 
-def wp_no_prefix(word, vocab):  # forgets ## when looking up (and writing) continuations
+def _wp_variant(word, vocab, prefix=lambda start: "##" if start else "", shortest=False, partial_unk=False):
+    """Greedy WordPiece with one slip switched on: the continuation prefix, the shortest piece, a partial [UNK]."""
     pieces, start = [], 0
     while start < len(word):
-        for end in range(len(word), start, -1):
-            if word[start:end] in vocab:
-                pieces.append(word[start:end])
-                start = end
-                break
-        else:
-            return ["[UNK]"]
+        ends = range(start + 1, len(word) + 1) if shortest else range(len(word), start, -1)
+        end = next((end for end in ends if prefix(start) + word[start:end] in vocab), None)
+        if end is None:
+            return pieces + ["[UNK]"] if partial_unk else ["[UNK]"]
+        pieces.append(prefix(start) + word[start:end])
+        start = end
     return pieces
+
+
+def wp_no_prefix(word, vocab):  # forgets ## when looking up (and writing) continuations
+    return _wp_variant(word, vocab, prefix=lambda start: "")
 
 
 def wp_prefix_not_written(word, vocab):  # looks up "##ing" but returns "ing"
@@ -70,65 +65,30 @@ def wp_prefix_not_written(word, vocab):  # looks up "##ing" but returns "ing"
 
 
 def wp_shortest(word, vocab):
-    pieces, start = [], 0
-    while start < len(word):
-        for end in range(start + 1, len(word) + 1):
-            piece = word[start:end] if start == 0 else "##" + word[start:end]
-            if piece in vocab:
-                pieces.append(piece)
-                start = end
-                break
-        else:
-            return ["[UNK]"]
-    return pieces
+    return _wp_variant(word, vocab, shortest=True)
 
 
 def wp_partial_unk(word, vocab):
-    pieces, start = [], 0
-    while start < len(word):
-        for end in range(len(word), start, -1):
-            piece = word[start:end] if start == 0 else "##" + word[start:end]
-            if piece in vocab:
-                pieces.append(piece)
-                start = end
-                break
-        else:
-            return pieces + ["[UNK]"]
-    return pieces
+    return _wp_variant(word, vocab, partial_unk=True)
 
 
 def wp_prefix_everywhere(word, vocab):
-    pieces, start = [], 0
-    while start < len(word):
-        for end in range(len(word), start, -1):
-            if "##" + word[start:end] in vocab:
-                pieces.append("##" + word[start:end])
-                start = end
-                break
-        else:
-            return ["[UNK]"]
-    return pieces
+    return _wp_variant(word, vocab, prefix=lambda start: "##")
 
 
-@pytest.mark.parametrize("answer", [wp_reference, wp_recursive, wp_lesson], ids=lambda f: f.__name__)
-def test_wordpiece_right_answers_pass(answer, capsys):
-    assert PASS in _run(lesson03.check_wordpiece_word, answer, capsys)
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (wp_no_prefix, "'##' prefix"),
-    (wp_prefix_not_written, "return them without it"),
-    (wp_shortest, "shortest piece"),
-    (wp_partial_unk, "WHOLE word becomes"),
-    (wp_prefix_everywhere, "first piece of a word has no '##'"),
-    (lambda word, vocab: " ".join(wp_reference(word, vocab)), "one string"),
-    (lambda word, vocab: None, "returned None"),
-    (lambda word, vocab: 1 / 0, "ZeroDivisionError"),
-    ("not a function", "should be a function"),
-], ids=["no ##", "## not written", "shortest", "partial unk", "## first", "string", "None", "raises", "not callable"])
-def test_wordpiece_wrong_answers_get_their_hint(answer, hint, capsys):
-    out = _run(lesson03.check_wordpiece_word, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
+WRONG_WORDPIECE = {
+    "no ##": (wp_no_prefix, "'##' prefix"),
+    "## not written": (wp_prefix_not_written, "return them without it"),
+    "shortest": (wp_shortest, "shortest piece"),
+    "partial unk": (wp_partial_unk, "WHOLE word becomes"),
+    "## first": (wp_prefix_everywhere, "first piece of a word has no '##'"),
+    "string": (lambda word, vocab: " ".join(wp_reference(word, vocab)), "one string"),
+    "None": (lambda word, vocab: None, "returned None"),
+    "raises": (lambda word, vocab: 1 / 0, "ZeroDivisionError"),
+    "not callable": ("not a function", "should be a function"),
+}
+test_wordpiece_wrong_answers_get_their_hint, test_wordpiece_right_answers_pass = answer_tests(
+    lesson03.check_wordpiece_word, WRONG_WORDPIECE, by_name([wp_reference, wp_recursive, wp_lesson]))
 
 
 # ---------------------------------------------------------------- exercise 2: one BPE merge step
@@ -220,23 +180,17 @@ def ms_none_when_done(parts, ranks):
     return ms_reference(parts, ranks) if known else None
 
 
-@pytest.mark.parametrize("answer", [ms_reference, ms_lesson, ms_sorted_ranks], ids=lambda f: f.__name__)
-def test_merge_step_right_answers_pass(answer, capsys):
-    assert PASS in _run(lesson03.check_merge_step, answer, capsys)
-
-
-@pytest.mark.parametrize("answer, hint", [
-    (ms_most_frequent, "That is how BPE is TRAINED"),
-    (ms_highest_rank, "rank 0 is the first merge learned"),
-    (ms_leftmost, "first known pair from the left"),
-    (ms_first_only, "only the first occurrence"),
-    (ms_with_space, "joined with nothing between them"),
-    (ms_until_done, "one step applies exactly one merge"),
-    (ms_none_when_done, "returned None"),
-], ids=["most frequent", "highest rank", "leftmost", "first only", "space", "all merges", "None"])
-def test_merge_step_wrong_answers_get_their_hint(answer, hint, capsys):
-    out = _run(lesson03.check_merge_step, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
+WRONG_MERGE_STEP = by_hint({
+    "That is how BPE is TRAINED": ms_most_frequent,
+    "rank 0 is the first merge learned": ms_highest_rank,
+    "first known pair from the left": ms_leftmost,
+    "only the first occurrence": ms_first_only,
+    "joined with nothing between them": ms_with_space,
+    "one step applies exactly one merge": ms_until_done,
+    "returned None": ms_none_when_done,
+})
+test_merge_step_wrong_answers_get_their_hint, test_merge_step_right_answers_pass = answer_tests(
+    lesson03.check_merge_step, WRONG_MERGE_STEP, by_name([ms_reference, ms_lesson, ms_sorted_ranks]))
 
 
 # ---------------------------------------------------------------- exercise 3: decode byte-level tokens
@@ -288,23 +242,21 @@ def dt_bytes(tokens):
     return bytes(_table()[1][c] for t in tokens for c in t)
 
 
-@pytest.mark.parametrize("answer", [dt_reference, dt_bytearray_replace, dt_inverted_here], ids=lambda f: f.__name__)
-def test_decode_right_answers_pass(answer, capsys):
-    assert PASS in _run(lesson03.check_decode_tokens, answer, capsys)
+def dt_kept_marks(tokens):  # the byte-level characters joined as they are
+    return "".join(tokens)
 
 
-@pytest.mark.parametrize("answer, hint", [
+WRONG_DECODE = named([
     (dt_without_table, "decoding without the byte table"),
-    (lambda tokens: "".join(tokens), "the 'Ġ' are still there"),
+    (dt_kept_marks, "the 'Ġ' are still there"),
     (dt_per_token, "decoded each token on its own"),
     (dt_per_token_strict, "decoded each token on its own"),
     (dt_latin1, "not latin-1"),
     (dt_wrong_direction, "BYTE_TO_CHAR goes the other way"),
     (dt_bytes, "returned bytes"),
-], ids=["no table", "kept G", "per token", "per token strict", "latin-1", "wrong table", "bytes"])
-def test_decode_wrong_answers_get_their_hint(answer, hint, capsys):
-    out = _run(lesson03.check_decode_tokens, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
+])
+test_decode_wrong_answers_get_their_hint, test_decode_right_answers_pass = answer_tests(
+    lesson03.check_decode_tokens, WRONG_DECODE, by_name([dt_reference, dt_bytearray_replace, dt_inverted_here]))
 
 
 def test_untouched_starters_get_a_hint(capsys):
@@ -312,5 +264,5 @@ def test_untouched_starters_get_a_hint(capsys):
         raise NotImplementedError
 
     for check in (lesson03.check_wordpiece_word, lesson03.check_merge_step, lesson03.check_decode_tokens):
-        out = _run(check, starter, capsys)
+        out = printed(capsys, check, starter)
         assert out.startswith(HINT) and "not written yet" in out, out

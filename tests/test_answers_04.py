@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.checks import HINT, PASS
+from answers import answer_tests, by_hint
 from helpers.checks import lesson04 as checks
 
 SHAPE_SENTENCES = ["Transformers are neural networks.", "Attention is all you need, they said.", "Hi!"]  # as in 04
-
-
-def _printed(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    return out
 
 
 def _pad(mask):
@@ -51,16 +43,8 @@ RIGHT_POOLS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_POOLS)
-def test_wrong_max_pool_gets_its_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_max_pool, WRONG_POOLS[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_POOLS)
-def test_right_max_pool_passes(kit, capsys, name):
-    out = _printed(capsys, checks.check_max_pool, RIGHT_POOLS[name])
-    assert out.startswith(PASS), out
+test_wrong_max_pool_gets_its_hint, test_right_max_pool_passes = answer_tests(
+    checks.check_max_pool, by_hint(WRONG_POOLS), RIGHT_POOLS)
 
 
 # SHAPE_SENTENCES pad to 11 tokens; the encoder has 12 heads, 6 layers, hidden size 384
@@ -88,16 +72,8 @@ RIGHT_SHAPES = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_SHAPES)
-def test_wrong_shapes_get_their_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_attention_shape, WRONG_SHAPES[hint], SHAPE_SENTENCES)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_SHAPES)
-def test_right_shapes_pass(kit, capsys, name):
-    out = _printed(capsys, checks.check_attention_shape, RIGHT_SHAPES[name], SHAPE_SENTENCES)
-    assert out.startswith(PASS), out
+test_wrong_shapes_get_their_hint, test_right_shapes_pass = answer_tests(
+    checks.check_attention_shape, by_hint(WRONG_SHAPES), RIGHT_SHAPES, lambda answer: (answer, SHAPE_SENTENCES,))
 
 
 def _unit(e, dim=-1):
@@ -123,13 +99,5 @@ RIGHT_COSINES = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_COSINES)
-def test_wrong_cosines_get_their_hint(capsys, hint):
-    out = _printed(capsys, checks.check_cosine_matrix, WRONG_COSINES[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_COSINES)
-def test_right_cosines_pass(capsys, name):
-    out = _printed(capsys, checks.check_cosine_matrix, RIGHT_COSINES[name])
-    assert out.startswith(PASS), out
+test_wrong_cosines_get_their_hint, test_right_cosines_pass = answer_tests(
+    checks.check_cosine_matrix, by_hint(WRONG_COSINES), RIGHT_COSINES, kit=False)

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 import math
 
-import pytest
 import torch
 import torch.nn.functional as F
 
-from helpers.checks import HINT, PASS, lesson05
+from answers import answer_tests
+from helpers.checks import lesson05
 
 NEG = torch.finfo(torch.float32).min
-
-
-def _run(check, answer, capsys) -> str:
-    result = check(answer)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    assert bool(result) == out.startswith(PASS), out
-    return out
 
 
 # ---------------------------------------------------------------- exercise 1: masked attention
@@ -70,17 +62,8 @@ ATTENTION_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", ATTENTION_WRONG)
-def test_attention_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = ATTENTION_WRONG[name]
-    out = _run(lesson05.check_attention, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", ATTENTION_RIGHT)
-def test_attention_right_answers_pass(name, capsys, kit):
-    out = _run(lesson05.check_attention, ATTENTION_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_attention_wrong_answers_get_their_hint, test_attention_right_answers_pass = answer_tests(
+    lesson05.check_attention, ATTENTION_WRONG, ATTENTION_RIGHT)
 
 
 # ---------------------------------------------------------------- exercise 2: LayerNorm
@@ -125,17 +108,8 @@ LAYER_NORM_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", LAYER_NORM_WRONG)
-def test_layer_norm_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = LAYER_NORM_WRONG[name]
-    out = _run(lesson05.check_layer_norm, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", LAYER_NORM_RIGHT)
-def test_layer_norm_right_answers_pass(name, capsys, kit):
-    out = _run(lesson05.check_layer_norm, LAYER_NORM_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_layer_norm_wrong_answers_get_their_hint, test_layer_norm_right_answers_pass = answer_tests(
+    lesson05.check_layer_norm, LAYER_NORM_WRONG, LAYER_NORM_RIGHT)
 
 
 # ---------------------------------------------------------------- exercise 3: split heads
@@ -157,14 +131,5 @@ SPLIT_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", SPLIT_WRONG)
-def test_split_heads_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = SPLIT_WRONG[name]
-    out = _run(lesson05.check_split_heads, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", SPLIT_RIGHT)
-def test_split_heads_right_answers_pass(name, capsys, kit):
-    out = _run(lesson05.check_split_heads, SPLIT_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_split_heads_wrong_answers_get_their_hint, test_split_heads_right_answers_pass = answer_tests(
+    lesson05.check_split_heads, SPLIT_WRONG, SPLIT_RIGHT)

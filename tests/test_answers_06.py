@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import functools
 
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS, kit_model, kit_tokenizer
+from answers import answer_tests, by_hint
+from helpers.checks import kit_model, kit_tokenizer
 from helpers.checks import lesson06 as checks
-
-
-def _printed(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    return out
 
 
 def _spans(start, end, mask, max_len, k, *, masked=True, ordered=True, longest=None):
@@ -72,16 +65,8 @@ RIGHT_SPANS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_SPANS)
-def test_wrong_spans_get_their_hint(capsys, hint):
-    out = _printed(capsys, checks.check_best_spans, WRONG_SPANS[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_SPANS)
-def test_right_spans_pass(capsys, name):
-    out = _printed(capsys, checks.check_best_spans, RIGHT_SPANS[name])
-    assert out.startswith(PASS), out
+test_wrong_spans_get_their_hint, test_right_spans_pass = answer_tests(
+    checks.check_best_spans, by_hint(WRONG_SPANS), RIGHT_SPANS, kit=False)
 
 
 def _lm():
@@ -131,13 +116,5 @@ RIGHT_TOP = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_TOP)
-def test_wrong_top_next_tokens_get_their_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_top_next_tokens, WRONG_TOP[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_TOP)
-def test_right_top_next_tokens_pass(kit, capsys, name):
-    out = _printed(capsys, checks.check_top_next_tokens, RIGHT_TOP[name])
-    assert out.startswith(PASS), out
+test_wrong_top_next_tokens_get_their_hint, test_right_top_next_tokens_pass = answer_tests(
+    checks.check_top_next_tokens, by_hint(WRONG_TOP), RIGHT_TOP)

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS
+from answers import answer_tests, by_hint
 from helpers.checks import lesson07 as checks
-
-
-def _printed(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    return out
 
 
 def _naive(x):
@@ -83,16 +75,8 @@ RIGHT_SOFTMAX = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_SOFTMAX)
-def test_wrong_softmax_gets_its_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_stable_softmax, WRONG_SOFTMAX[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_SOFTMAX)
-def test_right_softmax_passes(kit, capsys, name):
-    out = _printed(capsys, checks.check_stable_softmax, RIGHT_SOFTMAX[name])
-    assert out.startswith(PASS), out
+test_wrong_softmax_gets_its_hint, test_right_softmax_passes = answer_tests(
+    checks.check_stable_softmax, by_hint(WRONG_SOFTMAX), RIGHT_SOFTMAX)
 
 
 def _labels(probs, id2label, pick=lambda row: row.argmax(), score=lambda p: p.item()):
@@ -126,13 +110,5 @@ RIGHT_LABELS = {
 }
 
 
-@pytest.mark.parametrize("hint", WRONG_LABELS)
-def test_wrong_labels_get_their_hint(kit, capsys, hint):
-    out = _printed(capsys, checks.check_to_labels, WRONG_LABELS[hint])
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RIGHT_LABELS)
-def test_right_labels_pass(kit, capsys, name):
-    out = _printed(capsys, checks.check_to_labels, RIGHT_LABELS[name])
-    assert out.startswith(PASS), out
+test_wrong_labels_get_their_hint, test_right_labels_pass = answer_tests(
+    checks.check_to_labels, by_hint(WRONG_LABELS), RIGHT_LABELS)

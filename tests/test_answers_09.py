@@ -8,25 +8,14 @@ from __future__ import annotations
 
 import functools
 
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS, lesson09
+from answers import answer_tests, by_name, named, printed
+from helpers.checks import HINT, lesson09
 from helpers.checks.core import kit_model, kit_tokenizer
 
 LEAK_TEXT = "The capital of France is Paris. It is known for the Eiffel Tower, good food and long walks by the river."
 INF = float("-inf")
-
-
-def _name(value):  # test ids: the function's name (pytest makes up the rest)
-    return getattr(value, "__name__", None)
-
-
-def _line(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out.strip()
-    assert out.count("\n") == 0, f"a check prints one line, got {out!r}"
-    return out
 
 
 @functools.lru_cache(maxsize=1)
@@ -34,6 +23,10 @@ def _text_logits():
     tokenizer, model = kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
     with torch.no_grad():
         return model(tokenizer(LEAK_TEXT, return_tensors="pt").input_ids).logits[0]
+
+
+def _with_logits(answer):  # the filter checks' arguments, as the notebook passes them
+    return answer, _text_logits()
 
 
 # ---------------------------------------------------------------- exercise 1: top-k
@@ -73,19 +66,6 @@ def topk_whole_batch(logits, k):  # one threshold for the whole batch instead of
     return logits.masked_fill(logits < logits.flatten().topk(k).values[-1], INF)
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (topk_zero_fill, "hold 0 instead of -inf"),
-    (topk_big_negative, "large finite number"),
-    (topk_no_return, "returned None"),
-    (topk_strict_threshold, "keeps 49 tokens; top-50 keeps 50"),
-    (topk_probabilities, "looks like probabilities"),
-    (topk_plus_inf, "+inf"),
-    (topk_whole_batch, "Work along the last dimension"),
-    (None, "should be a function"),
-], ids=_name)
-def test_top_k_filter_wrong(kit, capsys, answer, hint):
-    out = _line(capsys, lesson09.check_top_k_filter, answer, _text_logits())
-    assert out.startswith(HINT) and hint in out, out
 
 
 def topk_scatter(logits, k):  # the reference solution
@@ -106,15 +86,23 @@ def topk_bool_mask(logits, k):
     return logits.masked_fill(drop, INF)
 
 
-@pytest.mark.parametrize("answer", [topk_scatter, topk_threshold, topk_where, topk_bool_mask],
-                         ids=_name)
-def test_top_k_filter_right(kit, capsys, answer):
-    out = _line(capsys, lesson09.check_top_k_filter, answer, _text_logits())
-    assert out.startswith(PASS), out
+WRONG_TOP_K_FILTER = named([
+    (topk_zero_fill, "hold 0 instead of -inf"),
+    (topk_big_negative, "large finite number"),
+    (topk_no_return, "returned None"),
+    (topk_strict_threshold, "keeps 49 tokens; top-50 keeps 50"),
+    (topk_probabilities, "looks like probabilities"),
+    (topk_plus_inf, "+inf"),
+    (topk_whole_batch, "Work along the last dimension"),
+    (None, "should be a function"),
+])
+test_top_k_filter_wrong, test_top_k_filter_right = answer_tests(
+    lesson09.check_top_k_filter, WRONG_TOP_K_FILTER,
+    by_name([topk_scatter, topk_threshold, topk_where, topk_bool_mask]), _with_logits)
 
 
 def test_top_k_filter_asks_for_the_logits(kit, capsys):
-    out = _line(capsys, lesson09.check_top_k_filter, topk_scatter)
+    out = printed(capsys, lesson09.check_top_k_filter, topk_scatter)
     assert out.startswith(HINT) and "pass the real logits" in out
 
 
@@ -136,10 +124,6 @@ def minp_where(logits, min_p):
     return torch.where(probs >= min_p * probs.max(dim=-1, keepdim=True).values, logits, torch.tensor(INF))
 
 
-@pytest.mark.parametrize("answer", [minp, minp_log_space, minp_where], ids=_name)
-def test_min_p_filter_right(kit, capsys, answer):
-    out = _line(capsys, lesson09.check_min_p_filter, answer, _text_logits())
-    assert out.startswith(PASS), out
 
 
 def minp_absolute(logits, min_p):  # threshold min_p itself, not min_p x the top probability
@@ -175,7 +159,7 @@ def minp_global_max(logits, min_p):  # the top probability of the whole batch, n
     return logits.masked_fill(probs < min_p * probs.max(), INF)
 
 
-@pytest.mark.parametrize("answer, hint", [
+WRONG_MIN_P_FILTER = named([
     (minp_absolute, "TOP token's probability"),
     (minp_on_logits, "compared with probabilities"),
     (minp_zero_fill, "hold 0 instead of -inf"),
@@ -183,10 +167,9 @@ def minp_global_max(logits, min_p):  # the top probability of the whole batch, n
     (minp_inverted, "removes the most likely token"),
     (minp_no_return, "returned None"),
     (minp_global_max, "TOP token's probability of the row"),
-], ids=_name)
-def test_min_p_filter_wrong(kit, capsys, answer, hint):
-    out = _line(capsys, lesson09.check_min_p_filter, answer, _text_logits())
-    assert out.startswith(HINT) and hint in out, out
+])
+test_min_p_filter_wrong, test_min_p_filter_right = answer_tests(
+    lesson09.check_min_p_filter, WRONG_MIN_P_FILTER, by_name([minp, minp_log_space, minp_where]), _with_logits)
 
 
 # ---------------------------------------------------------------- exercise 3: stopping a batch
@@ -231,19 +214,6 @@ def update_int_flags(next_tokens, finished, stop_ids, pad_id):  # HF-style 0/1 f
     return tokens, (finished | torch.isin(tokens, torch.tensor(stop_ids))).long()
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (update_seed, "ONE truth value of a whole batch"),
-    (update_no_pad, "gets the pad token"),
-    (update_first_stop_only, "Any id in stop_ids stops a row"),
-    (update_forgets, "once finished, always finished"),
-    (update_pads_with_stop, "gets the pad token"),
-    (update_no_return, "returned None"),
-    (update_list, "should return two things"),
-    (update_int_flags, "should be a bool tensor"),
-], ids=_name)
-def test_update_finished_wrong(kit, capsys, answer, hint):
-    out = _line(capsys, lesson09.check_update_finished, answer)
-    assert out.startswith(HINT) and hint in out, out
 
 
 def update_where(next_tokens, finished, stop_ids, pad_id):  # the reference solution
@@ -265,7 +235,16 @@ def update_arithmetic(next_tokens, finished, stop_ids, pad_id):  # generate's ow
     return tokens, torch.logical_or(finished, torch.isin(tokens, torch.tensor(stop_ids)))
 
 
-@pytest.mark.parametrize("answer", [update_where, update_masked_fill, update_arithmetic], ids=_name)
-def test_update_finished_right(kit, capsys, answer):
-    out = _line(capsys, lesson09.check_update_finished, answer)
-    assert out.startswith(PASS), out
+WRONG_UPDATE_FINISHED = named([
+    (update_seed, "ONE truth value of a whole batch"),
+    (update_no_pad, "gets the pad token"),
+    (update_first_stop_only, "Any id in stop_ids stops a row"),
+    (update_forgets, "once finished, always finished"),
+    (update_pads_with_stop, "gets the pad token"),
+    (update_no_return, "returned None"),
+    (update_list, "should return two things"),
+    (update_int_flags, "should be a bool tensor"),
+])
+test_update_finished_wrong, test_update_finished_right = answer_tests(
+    lesson09.check_update_finished, WRONG_UPDATE_FINISHED,
+    by_name([update_where, update_masked_fill, update_arithmetic]))

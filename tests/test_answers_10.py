@@ -7,18 +7,10 @@ likely to write.
 
 from __future__ import annotations
 
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS, lesson10
-
-
-def _run(check, answer, capsys) -> str:
-    result = check(answer)
-    out = capsys.readouterr().out
-    assert out.count("\n") == 1, out  # one line, never a traceback
-    assert bool(result) == out.startswith(PASS), out
-    return out
+from answers import answer_tests
+from helpers.checks import lesson10
 
 
 def _ms(x):
@@ -46,17 +38,8 @@ RMS_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", RMS_WRONG)
-def test_rms_norm_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = RMS_WRONG[name]
-    out = _run(lesson10.check_rms_norm, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", RMS_RIGHT)
-def test_rms_norm_right_answers_pass(name, capsys, kit):
-    out = _run(lesson10.check_rms_norm, RMS_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_rms_norm_wrong_answers_get_their_hint, test_rms_norm_right_answers_pass = answer_tests(
+    lesson10.check_rms_norm, RMS_WRONG, RMS_RIGHT)
 
 
 def _halves(x):
@@ -95,17 +78,8 @@ ROPE_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", ROPE_WRONG)
-def test_rope_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = ROPE_WRONG[name]
-    out = _run(lesson10.check_apply_rope, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", ROPE_RIGHT)
-def test_rope_right_answers_pass(name, capsys, kit):
-    out = _run(lesson10.check_apply_rope, ROPE_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_rope_wrong_answers_get_their_hint, test_rope_right_answers_pass = answer_tests(
+    lesson10.check_apply_rope, ROPE_WRONG, ROPE_RIGHT)
 
 
 REPEAT_WRONG = {
@@ -126,14 +100,5 @@ REPEAT_RIGHT = {
 }
 
 
-@pytest.mark.parametrize("name", REPEAT_WRONG)
-def test_repeat_kv_wrong_answers_get_their_hint(name, capsys, kit):
-    answer, hint = REPEAT_WRONG[name]
-    out = _run(lesson10.check_repeat_kv, answer, capsys)
-    assert out.startswith(HINT) and hint in out, out
-
-
-@pytest.mark.parametrize("name", REPEAT_RIGHT)
-def test_repeat_kv_right_answers_pass(name, capsys, kit):
-    out = _run(lesson10.check_repeat_kv, REPEAT_RIGHT[name], capsys)
-    assert out.startswith(PASS), out
+test_repeat_kv_wrong_answers_get_their_hint, test_repeat_kv_right_answers_pass = answer_tests(
+    lesson10.check_repeat_kv, REPEAT_WRONG, REPEAT_RIGHT)

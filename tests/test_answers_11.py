@@ -11,10 +11,10 @@ from __future__ import annotations
 import functools
 from functools import partial
 
-import pytest
 import torch
 
-from helpers.checks import HINT, PASS, lesson11
+from answers import answer_tests, by_name, named
+from helpers.checks import lesson11
 from helpers.checks.core import kit_model, kit_tokenizer
 from helpers.lessons.generate import (filter_logits, filter_logits_top_p_first, filter_logits_zero_fill,
                                       library_filters)
@@ -23,17 +23,6 @@ from helpers.lessons.generation_by_hand import sample, sample_pad_with_eos, samp
 MESSAGES = [{"role": "system", "content": "Be brief."},  # notebook 11's SYSTEM and QUESTION
             {"role": "user", "content": "Write one sentence about the sea."}]
 INF = float("-inf")
-
-
-def _name(value):  # test ids: the function's name (pytest makes up the rest)
-    return getattr(value, "__name__", None)
-
-
-def _line(capsys, check, *args) -> str:
-    check(*args)
-    out = capsys.readouterr().out.strip()
-    assert out.count("\n") == 0, f"a check prints one line, got {out!r}"
-    return out
 
 
 def _model():
@@ -73,17 +62,14 @@ def filter_no_temperature(logits, temperature=1.0, top_k=0, top_p=1.0):
     return filter_logits(logits, 1.0, top_k, top_p)
 
 
-@pytest.mark.parametrize("answer, hint", [
+WRONG_FILTERS = named([
     (filter_logits_zero_fill, "hold 0 instead of -inf"),
     (filter_logits_top_p_first, "divide by the temperature after"),
     (filter_big_negative, "large finite number"),
     (filter_no_return, "returned None"),
     (filter_top_k_zero_breaks, "top_k=0 means top-k is switched off"),
     (filter_no_temperature, "divided by the temperature"),
-], ids=_name)
-def test_filter_wrong(kit, capsys, answer, hint):
-    out = _line(capsys, lesson11.check_filter, answer, _prompt_logits())
-    assert out.startswith(HINT) and hint in out, out
+])
 
 
 def filter_with_library(logits, temperature=1.0, top_k=0, top_p=1.0):  # transformers' own processors
@@ -94,11 +80,9 @@ def filter_always_divides(logits, temperature=1.0, top_k=0, top_p=1.0):  # divid
     return filter_logits(logits / temperature, 1.0, top_k, top_p)
 
 
-@pytest.mark.parametrize("answer", [filter_logits, filter_with_library, filter_always_divides],
-                         ids=_name)
-def test_filter_right(kit, capsys, answer):
-    out = _line(capsys, lesson11.check_filter, answer, _prompt_logits())
-    assert out.startswith(PASS), out
+test_filter_wrong, test_filter_right = answer_tests(
+    lesson11.check_filter, WRONG_FILTERS, by_name([filter_logits, filter_with_library, filter_always_divides]),
+    lambda answer: (answer, _prompt_logits()))
 
 
 # ---------------------------------------------------------------- step 6: the loop
@@ -127,23 +111,17 @@ def loop_no_return(model, ids, n, t, k, p, eos, pad):
     sample(model, ids, n, t, k, p, eos, pad)
 
 
-@pytest.mark.parametrize("answer, hint", [
-    (loop_no_eos, "goes on sampling"),
-    (partial(sample, filters=filter_logits_zero_fill), "zero-fill"),
-    (partial(sample, filters=filter_logits_top_p_first), "divide by the temperature after"),
-    (sample_stop_on_any, "the whole batch stopped"),
-    (sample_pad_with_eos, "generate gives them the pad token"),
-    pytest.param(loop_no_final_stop, "more: stop as soon", marks=pytest.mark.xfail(strict=True, reason=(
-        "a known gap: no case of check_generation has every row finish before max_new_tokens, so a loop that "
-        "never stops early is not seen yet; strict, so this fails the day a case catches it"))),
-    (loop_reseeds, "Do not reseed"),
-    (loop_new_tokens_only, "return the prompt followed by the new tokens"),
-    (loop_no_return, "returned None"),
-], ids=["no EOS", "zero-fill", "top-p first", "stop on any", "pad with EOS", "no final stop", "reseeds",
-        "new tokens only", "no return"])
-def test_generation_wrong(kit, capsys, answer, hint):
-    out = _line(capsys, lesson11.check_generation, answer, _model(), _prompt_ids())
-    assert out.startswith(HINT) and hint in out, out
+WRONG_LOOPS = {
+    "no EOS": (loop_no_eos, "goes on sampling"),
+    "zero-fill": (partial(sample, filters=filter_logits_zero_fill), "zero-fill"),
+    "top-p first": (partial(sample, filters=filter_logits_top_p_first), "divide by the temperature after"),
+    "stop on any": (sample_stop_on_any, "the whole batch stopped"),
+    "pad with EOS": (sample_pad_with_eos, "generate gives them the pad token"),
+    "no final stop": (loop_no_final_stop, "7 more: stop as soon as every row"),  # the last case of LOOP_CASES
+    "reseeds": (loop_reseeds, "Do not reseed"),
+    "new tokens only": (loop_new_tokens_only, "return the prompt followed by the new tokens"),
+    "no return": (loop_no_return, "returned None"),
+}
 
 
 @torch.no_grad()
@@ -162,14 +140,13 @@ def loop_generate_style(model, input_ids, max_new_tokens, temperature, top_k, to
     return input_ids
 
 
-@pytest.mark.parametrize("answer", [
-    sample,  # notebook 09's loop, with the cache
-    partial(sample, use_cache=False),
-    loop_generate_style,
-], ids=["sample", "sample without cache", "generate-style flags"])
-def test_generation_right(kit, capsys, answer):
-    out = _line(capsys, lesson11.check_generation, answer, _model(), _prompt_ids())
-    assert out.startswith(PASS), out
+RIGHT_LOOPS = {
+    "sample": sample,  # notebook 09's loop, with the cache
+    "sample without cache": partial(sample, use_cache=False),
+    "generate-style flags": loop_generate_style,
+}
+test_generation_wrong, test_generation_right = answer_tests(
+    lesson11.check_generation, WRONG_LOOPS, RIGHT_LOOPS, lambda answer: (answer, _model(), _prompt_ids()))
 
 
 def test_the_stopping_case_separates(kit):
@@ -182,3 +159,15 @@ def test_the_stopping_case_separates(kit):
                             eos_token_id=eos, pad_token_id=pad)
     said_eos = (out[:, batch.shape[1]:] == eos).any(dim=-1)
     assert pad != eos and said_eos.any() and not said_eos.all()
+
+
+def test_the_early_end_case_separates(kit):
+    """The check's last case: every row says EOS, each at its own step, well before max_new_tokens, pad != EOS."""
+    seed, t, k, p, n, which, n_new, pad = lesson11.LOOP_CASES[-1]
+    eos = kit_tokenizer("generator").eos_token_id
+    batch = lesson11._prompt(which, _prompt_ids()).repeat(n, 1)
+    torch.manual_seed(seed)
+    new = _model().generate(batch, do_sample=True, temperature=t, top_k=k, top_p=p, max_new_tokens=n_new,
+                            eos_token_id=eos, pad_token_id=pad)[:, batch.shape[1]:]
+    ends = [int((row == eos).nonzero()[0]) + 1 for row in new]  # raises if a row never says EOS
+    assert pad != eos and len(set(ends)) == n and new.shape[1] == max(ends) <= n_new - 5, ends

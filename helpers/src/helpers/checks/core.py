@@ -7,7 +7,8 @@ Three layers, used by every ``lessonNN`` module:
 - reading an answer: :func:`expect_type`, :func:`as_int`, :func:`as_tensor`, :func:`as_int_rows`, :func:`as_pairs`;
 - comparing it: :func:`expect_shape` (with hints for known wrong shapes), :func:`expect_finite`, :func:`close`,
   :func:`expect_close`, :func:`reject_mistakes` (the typical wrong versions, each with its own hint),
-  :func:`expect_neg_inf` (removed entries must be ``-inf``), :func:`expect_equal`;
+  :func:`expect_match` (equal to a reference, else the hint of the mistake it reproduces), :func:`expect_neg_inf`
+  (removed entries must be ``-inf``, with hints for the seed's zeros and a large finite number), :func:`expect_equal`;
 - the kit, loaded once per kernel and shared by every check: :func:`kit_tokenizer`, :func:`kit_model`,
   :func:`kit_forward` (a model's outputs on a batch of texts), :func:`kit_pipeline`.
 """
@@ -97,10 +98,15 @@ def _is_int(value: Any) -> bool:
     return True
 
 
-def as_int(value: Any, what: str) -> int:
-    """A Python int from any integer (numpy.int64, a 0-d torch tensor, ...); a hint for None, bool, float, str."""
+def as_int(value: Any, what: str, whole_floats: bool = False) -> int:
+    """A Python int from any integer (numpy.int64, a 0-d or one-element torch tensor, ...); a hint for None, bool,
+    str and floats. With ``whole_floats``, a float such as 7.0 (or a 0-d float array or tensor) counts too."""
     if value is None:
         raise Hint(f"{what} is still None: fill in the starter cell and run it.")
+    if getattr(value, "ndim", None) == 0 or (hasattr(value, "numel") and value.numel() == 1):
+        value = value.item()  # numpy scalars, 0-d arrays, one-element tensors
+    if whole_floats and isinstance(value, float) and value.is_integer():
+        value = int(value)
     if not _is_int(value):
         if isinstance(value, float) and value.is_integer():
             raise Hint(f"{what} is the float {value!r}: give a whole number (an int), e.g. int({value!r}).")
@@ -209,24 +215,59 @@ def expect_close(t: Any, ref: Any, what: str, atol: float = 1e-5, hint: str | No
 
 def reject_mistakes(t: Any, mistakes: Iterable[tuple[Any, str]], reference: Any = None, atol: float = 1e-6) -> None:
     """The typical wrong versions, each with its own hint: raise the hint of the first ``(wrong result, hint)`` that
-    ``t`` equals. A wrong result that happens to equal ``reference`` on this input is skipped (it cannot tell)."""
+    ``t`` equals (a wrong result may be given as a function of no arguments, computed only when reached). A wrong
+    result that happens to equal ``reference`` on this input is skipped (it cannot tell)."""
     for wrong, hint in mistakes:
+        wrong = wrong() if callable(wrong) else wrong
         if reference is not None and close(wrong, reference, atol):
             continue
         if close(t, wrong, atol):
             raise Hint(hint)
 
 
-def expect_neg_inf(t: Any, removed: Any, what: str, hint: str | None = None) -> None:
-    """Every entry where ``removed`` is True must be ``-inf`` (probability exactly 0 after softmax)."""
+def hinted(mistakes: Mapping[str, Any], hints: Mapping[str, str]) -> list[tuple[Any, str]]:
+    """``(wrong result, hint)`` pairs for :func:`reject_mistakes` from two tables keyed by the mistake's name."""
+    return [(wrong, hints[name]) for name, wrong in mistakes.items()]
+
+
+def expect_match(t: Any, reference: Any, what: str, mistakes: Iterable[tuple[Any, str]] = (), atol: float = 1e-5,
+                 hint: str | None = None) -> None:
+    """``t`` equals ``reference`` within ``atol``; if not, the hint of the typical mistake it reproduces
+    (:func:`reject_mistakes`), else :func:`expect_close`'s (a wrong shape, or ``hint`` with ``{diff}``)."""
+    if close(t, reference, atol):
+        return
+    reject_mistakes(t, mistakes, reference, atol)
+    expect_close(t, reference, what, atol=atol, hint=hint)
+
+
+def expect_neg_inf(t: Any, removed: Any, what: str, hint: str | None = None, fill_only: bool = False) -> None:
+    """Every entry where ``removed`` is True must be ``-inf`` (probability exactly 0 after softmax), with specific
+    hints for nan, +inf, the seed's zeros and a large finite number; ``hint`` replaces the general one. With
+    ``fill_only`` (a filter compared with the library's), other finite values there are left to the caller: they
+    mean the learner kept other tokens, not that removed ones were filled wrongly."""
     import torch
 
     t, removed = torch.as_tensor(t), torch.as_tensor(removed, dtype=torch.bool)
+    if t.isnan().any():
+        raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
+    if (t == float("inf")).any():
+        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
     gone = t[removed]
-    if not bool((gone == float("-inf")).all()):
-        sample = sorted({float(v) for v in gone[gone != float("-inf")][:3].tolist()})
-        raise Hint(hint or f"{what}: removed entries must be -inf, so softmax gives them probability 0 exactly; "
-                           f"found {sample}.")
+    if bool((gone == float("-inf")).all()):
+        return
+    if (gone == 0).sum() > gone.numel() // 2:
+        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
+                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
+    finite_low = torch.isfinite(gone) & (gone <= -1e4)
+    if finite_low.sum() > gone.numel() // 2:
+        raise Hint(f"{what}: removed tokens hold a large finite number ({gone[finite_low][0].item():.3g}) instead of "
+                   "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
+                   "use float('-inf'), exactly as transformers does.")
+    if fill_only:
+        return
+    sample = sorted({float(v) for v in gone[gone != float("-inf")][:3].tolist()})
+    raise Hint(hint or f"{what}: removed entries must be -inf, so softmax gives them probability 0 exactly; "
+                       f"found {sample}.")
 
 
 def expect_equal(value: Any, ref: Any, what: str) -> None:
@@ -276,62 +317,3 @@ def kit_pipeline(task: str, entry: str) -> Any:
     auto = {"sentiment-analysis": "AutoModelForSequenceClassification", "text-classification":
             "AutoModelForSequenceClassification", "text-generation": "AutoModelForCausalLM"}[task]
     return pipeline(task, model=kit_model(entry, auto), tokenizer=kit_tokenizer(entry))
-
-
-# ---------------------------------------------------------------- appended for lessons 08, 09, 11 (proofs-gen)
-
-
-def returned(fn: Any, *args: Any, what: str = "your function") -> Any:
-    """Call the learner's function like :func:`call`; a result of None gets its own hint (a missing ``return``)."""
-    result = call(fn, *args, what=what)
-    if result is None:
-        raise Hint(f"{what} returned None: its last line should `return` the result (a function without `return` "
-                   "gives None).")
-    return result
-
-
-def as_whole_number(value: Any, what: str) -> int:
-    """An int from an int, a numpy integer, a one-element integer tensor or a float such as 7.0; a hint otherwise."""
-    import numbers
-
-    if hasattr(value, "numel") and value.numel() == 1 and not value.is_floating_point():
-        value = value.item()
-    elif hasattr(value, "item") and getattr(value, "shape", None) == ():  # numpy scalars and 0-d arrays
-        value = value.item()
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        expect_type(value, int, what)  # None -> "still None"; otherwise names the wrong type
-        raise Hint(f"{what} should be a whole number; got {value!r}.")
-    return int(value)
-
-
-def expect_removed_at_minus_inf(mine: Any, removed: Any, what: str) -> None:
-    """Tokens a filter removes must hold -inf: specific hints for the seed's zeros, a large finite number, +inf, nan."""
-    import torch
-
-    if mine.isnan().any():
-        raise Hint(f"{what} contains nan: fill removed tokens with float('-inf'), and never compute inf - inf.")
-    if (mine == float("inf")).any():
-        raise Hint(f"{what} contains +inf: removed tokens get -inf (minus infinity), kept ones keep their logit.")
-    if not removed.any() or torch.isneginf(mine[removed]).all():
-        return
-    held = mine[removed]
-    if (held == 0).sum() > held.numel() // 2:
-        raise Hint(f"{what}: removed tokens hold 0 instead of -inf. That is the seed's bug: softmax gives each of them "
-                   "weight exp(0) = 1. Start from torch.full_like(logits, float('-inf')), or use masked_fill.")
-    finite_low = torch.isfinite(held) & (held <= -1e4)
-    if finite_low.sum() > held.numel() // 2:
-        raise Hint(f"{what}: removed tokens hold a large finite number ({held[finite_low][0].item():.3g}) instead of "
-                   "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
-                   "use float('-inf'), exactly as transformers does.")
-
-
-def first_match(result: Any, candidates: dict[str, Callable[[], Any]], atol: float = 1e-5) -> str | None:
-    """The name of the first typical mistake whose output ``result`` equals (same shape, within ``atol``), if any:
-    ``candidates`` maps a mistake's name to a function computing what that mistake gives."""
-    for name, make in candidates.items():
-        ref = make()
-        if tuple(ref.shape) == tuple(result.shape) and (result.double() - ref.double()).abs().max().item() <= atol:
-            return name
-    return None

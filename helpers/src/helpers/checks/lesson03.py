@@ -26,6 +26,20 @@ def _pieces(value: Any, what: str) -> list[str]:
     return list(value)
 
 
+def _first_miss(cases: Sequence[tuple], want_of: Callable[..., Any], got_of: Callable[..., Any]) -> tuple | None:
+    """``(case, expected, learner's)`` for the first case where the learner's answer differs, or None."""
+    for case in cases:
+        want, got = want_of(*case), got_of(*case)
+        if got != want:
+            return case, want, got
+    return None
+
+
+def _which(got: Any, mistakes: dict[str, Callable[..., Any]], hints: dict[str, str], *args: Any) -> str | None:
+    """The hint of the first typical mistake (``mistakes[name](*args)``) that gives ``got``, if any."""
+    return next((hints[name] for name, wrong in mistakes.items() if wrong(*args) == got), None)
+
+
 # ---------------------------------------------------------------- exercise 1: WordPiece for one word
 
 
@@ -84,16 +98,13 @@ def check_wordpiece_word(wordpiece_word: Any) -> str:
     from ..lessons.tokenizers_by_hand import wordpiece
 
     cases = _wordpiece_cases()
-    for word, vocab in cases:
-        want = wordpiece(word, vocab, max_chars=10**9)
-        got = _pieces(call(wordpiece_word, word, set(vocab) if len(vocab) < 50 else vocab, what="wordpiece_word"),
-                      "wordpiece_word")
-        if got == want:
-            continue
+    miss = _first_miss(cases, lambda word, vocab: wordpiece(word, vocab, max_chars=10**9), lambda word, vocab: _pieces(
+        call(wordpiece_word, word, set(vocab) if len(vocab) < 50 else vocab, what="wordpiece_word"), "wordpiece_word"))
+    if miss:
+        (word, vocab), want, got = miss
         shown = sorted(vocab) if len(vocab) < 50 else "BERT's vocabulary"
-        for mistake, wrong in WORDPIECE_MISTAKES.items():
-            if got == wrong(word, vocab):
-                raise Hint(f"for {word!r} with {shown} you return {got}, expected {want}: {WORDPIECE_HINTS[mistake]}")
+        if hint := _which(got, WORDPIECE_MISTAKES, WORDPIECE_HINTS, word, vocab):
+            raise Hint(f"for {word!r} with {shown} you return {got}, expected {want}: {hint}")
         if not word and got:
             raise Hint(f"an empty word has no pieces: return [] for '', not {got}.")
         raise Hint(f"for {word!r} with {shown} you return {got}; greedy longest match gives {want}.")
@@ -207,15 +218,13 @@ def _merge_cases() -> list[tuple[list[str], dict]]:
 @exercise
 def check_merge_step(merge_step: Any) -> str:
     cases = _merge_cases()
-    for parts, ranks in cases:
-        want = _step(parts, ranks)
-        got = _pieces(call(merge_step, list(parts), ranks, what="merge_step"), "merge_step")
-        if got == want:
-            continue
+    miss = _first_miss(cases, _step, lambda parts, ranks: _pieces(call(merge_step, list(parts), ranks,
+                                                                         what="merge_step"), "merge_step"))
+    if miss:
+        (parts, ranks), want, got = miss
         shown = ranks if len(ranks) < 10 else "GPT-2's ranks"
-        for mistake, wrong in MERGE_MISTAKES.items():
-            if wrong(parts, ranks) == got:
-                raise Hint(f"for {parts} with ranks {shown} you return {got}, expected {want}: {MERGE_HINTS[mistake]}")
+        if hint := _which(got, MERGE_MISTAKES, MERGE_HINTS, parts, ranks):
+            raise Hint(f"for {parts} with ranks {shown} you return {got}, expected {want}: {hint}")
         if not _known(parts, ranks):
             raise Hint(f"no pair of neighbours in {parts} has a rank: return the parts unchanged, not {got}.")
         raise Hint(f"for {parts} with ranks {shown} you return {got}; one merge of the lowest-ranked pair gives "
@@ -280,9 +289,8 @@ def check_decode_tokens(decode_tokens: Any) -> str:
             raise Hint("decode_tokens returned bytes: turn them into text with .decode('utf-8').")
         if got == text:
             continue
-        for mistake, wrong in _decode_mistakes(CHAR_TO_BYTE).items():
-            if got == wrong(list(tokens)):
-                raise Hint(f"{tokens} came back as {got!r}, not {text!r}: {DECODE_HINTS[mistake]}")
-        raise Hint(f"the tokens {tokens} stand for {text!r}; decode_tokens returns {got!r}.")
+        hint = _which(got, _decode_mistakes(CHAR_TO_BYTE), DECODE_HINTS, list(tokens))  # a known mistake, if any
+        raise Hint(f"{tokens} came back as {got!r}, not {text!r}: {hint}" if hint else
+                   f"the tokens {tokens} stand for {text!r}; decode_tokens returns {got!r}.")
     return (f"decode_tokens gives back all {len(DECODE_TEXTS)} texts exactly, accents, emoji, newlines, Greek and "
             "kanji included: characters -> bytes -> UTF-8.")

@@ -13,7 +13,7 @@ import functools
 import math
 from typing import Any, Callable
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, first_match, kit_tokenizer
+from .core import Hint, as_tensor, call, exercise, expect_match, expect_shape, hinted, kit_tokenizer
 
 # Very different lengths: two of the three rows are padded, so a missing or wrong mask shows.
 SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -108,9 +108,7 @@ def check_attention(masked_attention: Any) -> str:
     """``masked_attention(q, k, v, attention_mask)`` -> (batch, heads, seq, head_dim), on layer 0's real q, k, v."""
     import torch
 
-    data = _layer0()
-    q, k, v = data["qkv"]
-    mask = data["mask"]
+    (q, k, v), mask = _layer0()["qkv"], _layer0()["mask"]  # layer 0's real inputs, computed once
     result = call(masked_attention, q.clone(), k.clone(), v.clone(), mask.clone(),
                   what="masked_attention(q, k, v, attention_mask)")
     if isinstance(result, tuple):
@@ -123,17 +121,10 @@ def check_attention(masked_attention: Any) -> str:
                    "keys, so look for inf - inf or a division by zero.")
     keep = mask.bool()[:, None, None, :]
     reference = torch.nn.functional.scaled_dot_product_attention(q, k, v, attn_mask=keep)
-    if tuple(t.shape) == tuple(reference.shape):
-        diff = (t.double() - reference.double()).abs().max().item()
-    else:
-        diff = math.inf
-    if diff > ATOL:
-        mistake = first_match(t, _attention_mistakes(q, k, v, mask))
-        if mistake:
-            raise Hint(ATTENTION_HINTS[mistake])
-        expect_shape(t, reference.shape, "the result")
-        raise Hint(f"the result is off by up to {diff:.3g} from torch's scaled_dot_product_attention: scores "
-                   "q @ k.transpose(-1, -2) / sqrt(d), padded keys at a large negative, softmax over dim=-1, then @ v.")
+    expect_match(t, reference, "the result", hinted(_attention_mistakes(q, k, v, mask), ATTENTION_HINTS), ATOL,
+                 "the result is off by up to {diff:.3g} from torch's scaled_dot_product_attention: scores "
+                 "q @ k.transpose(-1, -2) / sqrt(d), padded keys at a large negative, softmax over dim=-1, then @ v.")
+    diff = (t.double() - reference.double()).abs().max().item()
     return (f"your attention matches torch's scaled_dot_product_attention on layer 0's real queries, keys and values "
             f"(max difference {diff:.1e}), padded keys ignored.")
 
@@ -183,15 +174,9 @@ def check_layer_norm(my_layer_norm: Any) -> str:
         result = call(my_layer_norm, x.clone(), w.clone(), b.clone(), eps, what="my_layer_norm(x, weight, bias, eps)")
         t = as_tensor(result, "the result of my_layer_norm")
         reference = torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
-        expect_shape(t, reference.shape, f"the result (with {case})")
-        if (t.double() - reference.double()).abs().max().item() <= ATOL:
-            continue
-        mistake = first_match(t, _layer_norm_mistakes(x, w, b, eps), atol=ATOL)
-        if mistake:
-            raise Hint(LAYER_NORM_HINTS[mistake])
-        diff = (t.double() - reference.double()).abs().max().item()
-        raise Hint(f"with {case}, the result is off by up to {diff:.3g} from torch's layer_norm: "
-                   "(x - mean) / sqrt(var + eps) * weight + bias, over the last axis, var dividing by n.")
+        expect_match(t, reference, f"the result (with {case})", hinted(_layer_norm_mistakes(x, w, b, eps),
+                     LAYER_NORM_HINTS), ATOL, f"with {case}, the result is off by up to {{diff:.3g}} from torch's "
+                     "layer_norm: (x - mean) / sqrt(var + eps) * weight + bias, over the last axis, var dividing by n.")
     return ("your LayerNorm matches torch.nn.functional.layer_norm on the encoder's real embeddings, with the model's "
             "eps and with a large one.")
 
@@ -224,11 +209,7 @@ def check_split_heads(my_split_heads: Any) -> str:
     expect_shape(t, reference.shape, "the result")
     mistakes = {"heads first": lambda: x.reshape(batch, heads, seq, d),
                 "interleaved": lambda: x.view(batch, seq, d, heads).permute(0, 3, 1, 2)}
-    if not bool((t == reference).all()):
-        mistake = first_match(t, mistakes, atol=0.0)
-        if mistake:
-            raise Hint(SPLIT_HINTS[mistake])
-        raise Hint("the shape is right but the numbers are not where they belong: head h of token s should be "
-                   f"x[:, s, h * {d}:(h + 1) * {d}].")
+    expect_match(t, reference, "the result", hinted(mistakes, SPLIT_HINTS), 0.0, "the shape is right but the "
+                 f"numbers are not where they belong: head h of token s should be x[:, s, h * {d}:(h + 1) * {d}].")
     return (f"your heads are the lesson's: head h of token s is features h*{d} to (h+1)*{d} of that token's "
             "query vector.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import warnings
 from typing import Any
 
-from .core import Hint, as_whole_number, exercise, expect, expect_type, kit_model, kit_tokenizer
+from .core import Hint, as_int, exercise, expect, expect_type, kit_model, kit_tokenizer
 
 SAMPLING_ONLY = ("temperature", "top_k", "top_p", "min_p", "typical_p")
 INPUTS = ("input_ids", "attention_mask", "inputs")
@@ -87,7 +87,7 @@ def _kept(prompt: str, temperature: float = 1.0, top_k: int = 0, top_p: float = 
 @exercise
 def check_top_p_count(answer: Any, prompt: str, top_p: float = 0.9) -> str:
     """How many tokens top-p keeps for the next token after ``prompt``, at temperature 1 and without top-k."""
-    n = as_whole_number(answer, "n_kept")
+    n = as_int(answer, "n_kept", whole_floats=True)
     truth = _kept(prompt, top_p=top_p)
     if n == truth:
         return (f"top-p={top_p:g} keeps {truth} tokens after {prompt!r}: the fewest most-likely tokens whose "

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Hint, as_tensor, exercise, expect_removed_at_minus_inf, expect_shape, kit_tokenizer, returned
+from .core import Hint, as_tensor, call, exercise, expect_neg_inf, expect_shape, kit_tokenizer
 
 TEMPERATURE = 0.7
 
@@ -44,18 +44,11 @@ def _as_filtered(result: Any, logits: Any, what: str) -> Any:
     return t.float()
 
 
-def _check_fill(mine: Any, ref: Any, what: str) -> None:
-    """Removed tokens must hold -inf: a specific hint for the seed's zeros, a finite -1e9, +inf and nan."""
-    import torch
-
-    expect_removed_at_minus_inf(mine, ~torch.isfinite(ref), what)
-
-
 def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> None:
     """Same kept tokens, kept logits unchanged, removed ones at -inf: a hint that says which of these fails."""
     import torch
 
-    _check_fill(mine, ref, what)
+    expect_neg_inf(mine, ~torch.isfinite(ref), what, fill_only=True)  # -inf, not 0 or -1e9
     kept_ref = torch.isfinite(ref)
     kept_mine = torch.isfinite(mine)
     for row in range(ref.shape[0]):
@@ -79,7 +72,7 @@ def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
     shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
     for k in (50, 5, 1):
         for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
-            mine = _as_filtered(returned(top_k_filter, x.clone(), k, what="top_k_filter"), x,
+            mine = _as_filtered(call(top_k_filter, x.clone(), k, what="top_k_filter"), x,
                                 f"top_k_filter(logits, {k})")
             ref = TopKLogitsWarper(top_k=k)(None, x.clone())
             _compare_kept(mine, ref, x, f"top_k_filter(logits, {k}) on {name}", f"top-{k}")
@@ -99,9 +92,9 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     logits = _logits(logits)
     for min_p in (0.1, 0.02, 0.5):
         what = f"min_p_filter(logits, {min_p})"
-        mine = _as_filtered(returned(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
+        mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
         ref = MinPLogitsWarper(min_p=min_p)(None, logits.clone())
-        _check_fill(mine, ref, what)
+        expect_neg_inf(mine, ~torch.isfinite(ref), what, fill_only=True)  # -inf, not 0 or -1e9
         probs = torch.softmax(logits, -1)
         threshold = min_p * probs.amax(-1, keepdim=True)
         # a token within a hair of the threshold may fall either way depending on how you compute it: ignore those
@@ -163,7 +156,7 @@ def check_update_finished(update_finished: Any) -> str:
         next_tokens = torch.tensor(tokens)
         finished = torch.tensor(done)
         try:
-            result = returned(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
+            result = call(update_finished, next_tokens.clone(), finished.clone(), list(stop_ids), pad,
                               what="update_finished")
         except Hint as hint:
             if "ambiguous" in str(hint):

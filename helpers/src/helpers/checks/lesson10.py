@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from .core import Hint, as_tensor, call, exercise, expect_shape, first_match, kit_tokenizer
+from .core import Hint, as_tensor, call, exercise, expect_match, hinted, kit_tokenizer
 
 PROMPT = "The capital of France is Paris, and the capital of Italy is Rome."
 ATOL = 1e-5
@@ -49,12 +49,6 @@ def _inputs() -> dict[str, Any]:
     return {"config": config, "x": x, "norm": norm, "q": q, "k": k, "cos": cos, "sin": sin}
 
 
-
-
-def _diff(t: Any, ref: Any) -> float:
-    if tuple(t.shape) != tuple(ref.shape):
-        return float("inf")
-    return (t.double() - ref.double()).abs().max().item()
 
 
 # ---------------------------------------------------------------- exercise 1: RMSNorm
@@ -109,14 +103,9 @@ def check_rms_norm(my_rms_norm: Any) -> str:
             reference = reference_module(x)
         t = as_tensor(call(my_rms_norm, x.clone(), w.clone(), eps, what="my_rms_norm(x, weight, eps)"),
                       "the result of my_rms_norm")
-        expect_shape(t, reference.shape, f"the result (with {case})")
-        if _diff(t, reference) <= ATOL:
-            continue
-        mistake = first_match(t, _rms_mistakes(x, w, eps))
-        if mistake:
-            raise Hint(RMS_HINTS[mistake])
-        raise Hint(f"with {case}, the result is off by up to {_diff(t, reference):.3g} from transformers' "
-                   "LlamaRMSNorm: x / sqrt(mean(x ** 2 over the last axis) + eps) * weight.")
+        expect_match(t, reference, f"the result (with {case})", hinted(_rms_mistakes(x, w, eps), RMS_HINTS), ATOL,
+                     f"with {case}, the result is off by up to {{diff:.3g}} from transformers' LlamaRMSNorm: "
+                     "x / sqrt(mean(x ** 2 over the last axis) + eps) * weight.")
     return ("your RMSNorm matches transformers' LlamaRMSNorm on the generator's real embeddings, with the model's eps "
             "and with a large one.")
 
@@ -163,14 +152,9 @@ def check_apply_rope(my_apply_rope: Any) -> str:
     reference, _ = apply_rotary_pos_emb(q, q, cos[None], sin[None])  # the library's own rotation
     t = as_tensor(call(my_apply_rope, q.clone(), cos.clone(), sin.clone(), what="my_apply_rope(x, cos, sin)"),
                   "the result of my_apply_rope")
-    diff = _diff(t, reference)
-    if diff > ATOL:
-        mistake = first_match(t, _rope_mistakes(q, cos, sin))
-        if mistake:
-            raise Hint(ROPE_HINTS[mistake])
-        expect_shape(t, reference.shape, "the result")
-        raise Hint(f"the result is off by up to {diff:.3g} from transformers' apply_rotary_pos_emb: "
-                   "x * cos + rotate_half(x) * sin, rotate_half(x) = cat([-second half, first half]).")
+    expect_match(t, reference, "the result", hinted(_rope_mistakes(q, cos, sin), ROPE_HINTS), ATOL,
+                 "the result is off by up to {diff:.3g} from transformers' apply_rotary_pos_emb: "
+                 "x * cos + rotate_half(x) * sin, rotate_half(x) = cat([-second half, first half]).")
     return "your rotation matches transformers' apply_rotary_pos_emb on layer 0's real queries."
 
 
@@ -188,23 +172,17 @@ REPEAT_HINTS = {
 @exercise
 def check_repeat_kv(my_repeat_kv: Any) -> str:
     """``my_repeat_kv(x, n_rep)``: (batch, kv_heads, seq, d) -> (batch, kv_heads * n_rep, seq, d), real keys."""
-    import torch
     from transformers.models.llama.modeling_llama import repeat_kv
 
-    data = _inputs()
-    k = data["k"]
-    n_rep = data["config"]["num_attention_heads"] // data["config"]["num_key_value_heads"]
+    k, config = _inputs()["k"], _inputs()["config"]  # the real keys of layer 0, computed once
+    n_rep = config["num_attention_heads"] // config["num_key_value_heads"]
     reference = repeat_kv(k, n_rep)
     t = as_tensor(call(my_repeat_kv, k.clone(), n_rep, what="my_repeat_kv(x, n_rep)"), "the result of my_repeat_kv")
     if t.ndim == 5:
         raise Hint(f"the result has 5 axes {tuple(t.shape)}: after expanding, reshape to "
                    f"(batch, kv_heads * n_rep, seq, d) = {tuple(reference.shape)}.")
-    if not (tuple(t.shape) == tuple(reference.shape) and torch.equal(t, reference)):
-        mistake = first_match(t, {"tiled": lambda: k.repeat(1, n_rep, 1, 1),
-                                   "sequence": lambda: k.repeat_interleave(n_rep, dim=2)}, atol=0.0)
-        if mistake:
-            raise Hint(REPEAT_HINTS[mistake])
-        expect_shape(t, reference.shape, "the result")
-        raise Hint("the shape is right but the heads are not in place: query head h uses kv head h // n_rep.")
+    mistakes = {"tiled": lambda: k.repeat(1, n_rep, 1, 1), "sequence": lambda: k.repeat_interleave(n_rep, dim=2)}
+    expect_match(t, reference, "the result", hinted(mistakes, REPEAT_HINTS), 0.0,
+                 "the shape is right but the heads are not in place: query head h uses kv head h // n_rep.")
     return (f"your repeat matches transformers' repeat_kv: {k.shape[1]} kv heads, each serving {n_rep} query heads "
             "in a row.")

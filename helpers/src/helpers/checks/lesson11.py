@@ -11,19 +11,22 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from .core import (Hint, as_tensor, exercise, expect_removed_at_minus_inf, expect_shape, kit_model, kit_tokenizer,
-                   returned)
+from .core import Hint, as_tensor, call, exercise, expect_neg_inf, expect_shape, kit_model, kit_tokenizer
 
 # (seed, temperature, top_k, top_p, rows, prompt, max new tokens, pad): the check runs your loop and generate on each.
 # "yours" is the notebook's own chat prompt. "france" is notebook 09's (system "Be brief.", "What is the capital of
-# France?"), on which these seeds were chosen (tests/test_answers_11.py keeps them honest): in the batch case row 0 ends
-# early and the others do not, with a pad id (0, <|endoftext|>) that is not EOS; the hot top-k case is one where the
-# seed's zero-fill top-k changes the sampled tokens; top-p at T = 0.7 is where the wrong order shows.
+# France?"), on which these seeds were chosen (tests/test_answers_11.py keeps them honest):
+# - the first batch case: row 0 ends early and the others do not, with a pad id (0, <|endoftext|>) that is not EOS;
+# - the hot top-k case is one where the seed's zero-fill top-k changes the sampled tokens;
+# - top-p at T = 0.7 is where the wrong order shows;
+# - the last case: every row ends, each at its own step (8, 11 and 17 new tokens), well before max_new_tokens, so a
+#   loop that pads finished rows but never stops early makes 7 tokens too many.
 LOOP_CASES = (
     (0, 0.7, 50, 0.9, 1, "yours", 10, None),
     (1, 0.7, 50, 0.9, 3, "france", 12, 0),
     (4, 1.5, 50, 1.0, 2, "france", 12, None),
     (1, 1.0, 0, 0.8, 2, "yours", 10, None),
+    (0, 1.0, 50, 0.9, 3, "france", 24, 0),
 )
 FRANCE = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "What is the capital of France?"}]
 
@@ -101,8 +104,7 @@ def check_hidden_states(hidden_states: Any, text: Any) -> str:
     """Step 2: the body's last hidden state, ``model.bert(**inputs).last_hidden_state``."""
     import torch
 
-    text = _text(text)
-    ref = _reference(text)
+    ref = _reference(_text(text))
     if hidden_states is not None and hasattr(hidden_states, "last_hidden_state"):
         raise Hint("that is the body's whole output: take its .last_hidden_state (one vector per token).")
     t = as_tensor(hidden_states, "hidden_states")
@@ -126,8 +128,7 @@ def check_logits(logits: Any, text: Any) -> str:
     """Step 3: the head on the pooled vector, ``model.classifier(model.dropout(pooler_output))``."""
     import torch
 
-    text = _text(text)
-    ref = _reference(text)
+    ref = _reference(_text(text))
     _, model = _sentiment()
     t = as_tensor(logits, "logits").float()
     want = ref["logits"]
@@ -206,7 +207,7 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
     for t, k, p in FILTER_SETTINGS:
         what = f"filter_logits(logits, temperature={t}, top_k={k}, top_p={p})"
         try:
-            mine = as_tensor(returned(filter_logits, rows.clone(), t, k, p, what="filter_logits"), what).float()
+            mine = as_tensor(call(filter_logits, rows.clone(), t, k, p, what="filter_logits"), what).float()
         except Hint as hint:
             if k == 0 and "raised" in str(hint):
                 raise Hint(f"{what}: {hint} top_k=0 means top-k is switched off: skip the top-k step when top_k "
@@ -218,7 +219,7 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
                        "for removed tokens; softmax comes later, in the sampling loop.")
         ref = library_filters(t, k, p)(None, rows.clone())
         removed = ~torch.isfinite(ref)
-        expect_removed_at_minus_inf(mine, removed, what)
+        expect_neg_inf(mine, removed, what, fill_only=True)
         if torch.equal(torch.isfinite(mine), torch.isfinite(ref)) and torch.allclose(
                 mine[~removed], ref[~removed], rtol=1e-5, atol=1e-5):
             continue
@@ -302,7 +303,7 @@ def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
         what = (f"generate_by_hand(..., temperature={t}, top_k={k}, top_p={p}) on {n} row(s), seed {seed}"
                 + ("" if which == "yours" else f", notebook 09's prompt, pad id {pad}"))
         torch.manual_seed(seed)
-        mine = returned(generate_by_hand, model, batch.clone(), n_new, t, k, p, eos, pad, what="generate_by_hand")
+        mine = call(generate_by_hand, model, batch.clone(), n_new, t, k, p, eos, pad, what="generate_by_hand")
         mine = as_tensor(mine, "the result of generate_by_hand")
         torch.manual_seed(seed)
         with torch.no_grad():
@@ -316,7 +317,8 @@ def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
         raise Hint(f"{what}: your tokens differ from generate's. A finished row must get the pad token; one "
                    "multinomial draw per step for the whole batch; filters in generate's order; nothing else random.")
     return (f"your loop gives generate's tokens for {len(LOOP_CASES)} seeds and settings, one row and batches (rows "
-            "that stop early, a pad id that is not EOS): the same filters, the same order, the same draws.")
+            "that stop at different steps, a batch that ends before max_new_tokens, a pad id that is not EOS): the "
+            "same filters, the same order, the same draws.")
 
 
 def _explain_shape(mine: Any, batch: Any, what: str) -> None:
