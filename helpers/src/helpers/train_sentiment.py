@@ -1,7 +1,8 @@
 """Fine-tune the kit's encoder into a NEGATIVE/POSITIVE sentiment classifier (part of ``make models``).
 
-Data: the human-rated movie-review snippets that ship in the ``vadersentiment`` sdist (version and file: ``helpers.models.MODELS``)
-(``additional_resources/hutto_ICWSM_2014.tar.gz`` -> ``movieReviewSnippets_GroundTruth.txt``: id, mean rating in
+Data: the human-rated movie-review snippets that ship in the ``vadersentiment`` sdist (version and file:
+``helpers.models.MODELS``) (``additional_resources/hutto_ICWSM_2014.tar.gz`` ->
+``movieReviewSnippets_GroundTruth.txt``: id, mean rating in
 -4..4 from about 20 raters, text). A mean of +1 or more is POSITIVE, -1 or less NEGATIVE; the mildly rated snippets in
 between are left out. A seeded shuffle holds out 15% for the accuracy that the build prints and records.
 
