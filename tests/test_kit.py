@@ -40,7 +40,8 @@ def test_sentiment_built_by_the_current_recipe(kit):
     recorded = {"epochs": training["epochs"], "batch_size": training["batch_size"], "lr": training["learning_rate"],
                 "threads": training["threads"], "frozen_layers": training.get("frozen_layers"),
                 "warmup": training.get("warmup"), "max_length": training.get("max_length"),
-                "cls_last": training.get("last_layer_at_cls_only"), "dropout": training.get("dropout")}
+                "cls_last": training.get("last_layer_at_cls_only"), "dropout": training.get("dropout"),
+                "train_fraction": training.get("train_fraction")}
     stale = "the kit's sentiment model is stale: python -m helpers.kit --force sentiment"
     assert recorded == {k: defaults[k] for k in recorded}, stale
 
