@@ -30,7 +30,7 @@ at the median, 54 at the 99th percentile: truncating shorter would save almost n
     that, 4 layers frozen, lr 2e-4 / 3e-4 / 5e-4 / 1e-3        140-147         0.8429 / 0.8458 / 0.8516 / 0.8415
     that, 3 layers frozen, fused AdamW                       146-206         0.8684 (same accuracy; timing noise)
       + 80% / 85% / 90% of the training part                119 / 124 / 131  0.8531 / 0.8596 / 0.8582
-    the recipe: 3 frozen, fused AdamW, 85% of the training part
+    the recipe: 3 frozen, fused AdamW, 85% of the training part  139 (make bench: 77 s)  0.8596
 
 The rows from "4 layers frozen, lr 2e-4 / ..." on were measured on 2026-12-02 with nothing else running. Even so,
 the same build's wall time varies by up to +-15% from run to run on this shared virtual machine (85-105 s for the
