@@ -14,6 +14,7 @@ from typing import Any
 
 from .models import checkpoint, read_entry
 
+
 def movie_reviews() -> list[dict[str, Any]]:
     """Every snippet, in the file's order: ``{"id": int, "rating": float, "text": str}``."""
     folder = Path(checkpoint("movie-reviews"))  # a one-sentence KitError if the entry is not built
