@@ -386,3 +386,55 @@ def rope_rotation(angles: Any, pairs: Sequence[int], scores: Any) -> Any:
     fig.colorbar(image, ax=right, fraction=0.04, pad=0.03)
     fig.tight_layout()
     return fig
+
+
+# ---------------------------------------------------------------- block diagrams (notebooks 05, 10 and later)
+
+
+def _block_color(name: str) -> str:
+    lower = name.lower()
+    for words, color in ((("norm",), "#dcefd8"), (("attention", "q ", "k ", "v ", "softmax"), "#fde3c8"),
+                         (("mlp", "feed-forward", "ffn", "gelu", "silu"), "#dbe9f6"), (("+", "add"), "#eeeeee")):
+        if any(w in lower for w in words):
+            return color
+    return "#f5f0e1"
+
+
+def block_stacks(stacks: dict[str, Sequence[tuple[str, str]]],
+                 residuals: dict[str, Sequence[tuple[int, int]]] | None = None, title: str = "") -> Any:
+    """Layers drawn as stacks of boxes, one stack per entry of ``stacks``, side by side, data flowing upwards.
+
+    ``stacks[name]`` lists ``(block, detail)`` from bottom to top: the detail is a shape or a formula the notebook
+    computed (``"(1, 8, 384)"``). ``residuals[name]`` lists ``(i, j)``: the input of block ``i`` is added to the
+    output of block ``j`` (a skip connection, drawn on the right with a ⊕). Colours follow the block's kind:
+    normalisation green, attention orange, feed-forward blue.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    residuals = residuals or {}
+    tallest = max(len(blocks) for blocks in stacks.values())
+    fig, axes = plt.subplots(1, len(stacks), figsize=(4.6 * len(stacks), 0.85 * tallest + 1.2), squeeze=False)
+    for ax, (name, blocks) in zip(axes[0], stacks.items()):
+        ax.set_xlim(0, 4.6)
+        ax.set_ylim(-0.6, 0.85 * tallest + 0.2)
+        ax.axis("off")
+        ax.set_title(name, fontsize=11)
+        ys = [0.85 * i for i in range(len(blocks))]
+        for y, (block, detail) in zip(ys, blocks):
+            ax.add_patch(FancyBboxPatch((0.4, y), 3.0, 0.55, boxstyle="round,pad=0.03", facecolor=_block_color(block),
+                                        edgecolor="#555555"))
+            ax.text(1.9, y + 0.36, block, ha="center", va="center", fontsize=9, fontweight="bold")
+            ax.text(1.9, y + 0.13, detail, ha="center", va="center", fontsize=7.5, family="monospace")
+        for y in [-0.55] + ys[:-1]:  # into each block from the one below (or from the input)
+            ax.add_patch(FancyArrowPatch((1.9, y + 0.57 if y >= 0 else y), (1.9, y + 0.82 if y >= 0 else -0.03),
+                                         arrowstyle="-|>", mutation_scale=10, color="#333333"))
+        for k, (i, j) in enumerate(residuals.get(name, ())):
+            x = 3.65 + 0.25 * k
+            bottom, top = ys[i] - 0.12, ys[j] + 0.7
+            ax.plot([1.9, x, x, 2.05], [bottom, bottom, top, top], color="#7a7a7a", lw=1.1)
+            ax.text(1.9, top, "⊕", ha="center", va="center", fontsize=12, color="#444444")
+    if title:
+        fig.suptitle(title, fontsize=12)
+    fig.tight_layout()
+    return fig
