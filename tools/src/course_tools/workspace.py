@@ -27,8 +27,8 @@ import shutil
 from pathlib import Path
 
 from . import paths
-from .errors import CourseError, run_cli
-from .files import atomic_path, copy_atomic, write_atomic
+from helpers.errors import CourseError, run_cli
+from helpers.files import atomic_path, copy_atomic, write_atomic
 
 RECORD = ".course-sync.json"
 BACKUPS = "backups"

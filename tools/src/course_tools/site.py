@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-from .errors import CourseError, run_cli
+from helpers.errors import CourseError, run_cli
 
 HIDE_TAGS = {"colab-setup": "remove-cell", "launch-row": "remove-cell"}  # the page has its own launch buttons
 TIME = re.compile(r"\*\*Time:\*\*\s*([^.(\n]*)")
@@ -118,7 +118,7 @@ every test, offline.
 
 def kit_markdown() -> str:
     """One summary table, then one section per model: what it is, where it came from, what it stands in for."""
-    from .models import MODELS
+    from helpers.models import MODELS
 
     lines = ["| name | what it is | built from (PyPI) |", "|---|---|---|"]
     for name, info in MODELS.items():

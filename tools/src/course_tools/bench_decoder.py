@@ -29,9 +29,9 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from . import perf
-    from .env import quiet, set_threads
-    from .lessons.decoder_by_hand import fast_decoder, greedy, load_fast
-    from .models import checkpoint
+    from helpers.env import quiet, set_threads
+    from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
+    from helpers.models import checkpoint
 
     quiet()
     threads = set_threads()

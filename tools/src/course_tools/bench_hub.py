@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from . import paths
-from .errors import CourseError
+from helpers.errors import CourseError
 from .hub import WORKSPACE, Learner, LocalHub, kill_groups, kit_mappings, learner_processes, smaps
 
 CLASS_SIZES = (10, 30, 100)
@@ -213,6 +213,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from .errors import run_cli
+    from helpers.errors import run_cli
 
     run_cli(main)

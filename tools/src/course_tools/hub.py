@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from . import paths, workspace
-from .errors import CourseError, run_cli
+from helpers.errors import CourseError, run_cli
 
 WORKSPACE = "transformers-course"  # the learner's folder in their home
 CONFIG = Path(__file__).resolve().parents[3] / "workshop" / "jupyterhub_config.py"

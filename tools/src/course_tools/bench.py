@@ -45,10 +45,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import paths, perf
+from helpers import perf
+
+from . import paths
 from .bench_decoder import measure_decoder
-from .display import Table
-from .errors import run_cli
+from helpers.display import Table
+from helpers.errors import run_cli
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
@@ -93,8 +95,8 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .env import quiet, set_threads
-    from .models import checkpoint
+    from helpers.env import quiet, set_threads
+    from helpers.models import checkpoint
 
     quiet()
     set_threads()
@@ -176,8 +178,8 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
 
 def _scratch_cache(path: Path) -> Path:
     """A kit cache holding only what the sentiment build reads: the encoder entry and the VADER sdist."""
-    from .models import MODELS
-    from .models import cache_dir
+    from helpers.models import MODELS
+    from helpers.models import cache_dir
 
     (path / "downloads").mkdir(parents=True)
     shutil.copytree(cache_dir() / "encoder", path / "encoder")
@@ -213,8 +215,8 @@ def competitor(seconds: float) -> Any:
 
 def measure_kit_under_load(command: list[str] | None = None, entry: str = "sentiment") -> dict[str, Any]:
     """The sentiment build quiet, then with one competing CPU-bound process; ratio in one run; same weights?"""
-    from .kit import sha256
-    from .models import cache_dir, read_entry
+    from helpers.kit import sha256
+    from helpers.models import cache_dir, read_entry
 
     command = command or [sys.executable, "-m", "helpers.kit", entry]
     out: dict[str, Any] = {}

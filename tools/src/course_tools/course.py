@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from .paths import LESSON_GLOB, lessons
-from .errors import CourseError, run_cli
-from .files import write_atomic
+from helpers.errors import CourseError, run_cli
+from helpers.files import write_atomic
 
 INLINE = "module://matplotlib_inline.backend_inline"
 HIDE_IN_HTML = ("colab-setup",)

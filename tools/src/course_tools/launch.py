@@ -18,7 +18,7 @@ from typing import Any, Iterable
 from urllib.parse import quote
 
 from . import paths
-from .models import MODELS, with_dependencies
+from helpers.models import MODELS, with_dependencies
 
 REPO = "transformers-under-the-hood/course"  # GitHub owner/name: the one place the repository URL lives
 BRANCH = "main"
@@ -108,7 +108,7 @@ def _module_imports(path: Path, tree: ast.AST) -> list[str]:
             base = package[: len(package) - node.level + 1] if node.level else []
             mod = ".".join(base + (node.module.split(".") if node.module else []))
             out.append(mod)
-            out += [f"{mod}.{alias.name}" for alias in node.names]  # `from .checks import lesson07`
+            out += [f"{mod}.{alias.name}" for alias in node.names]  # `from helpers.checks import lesson07`
         elif isinstance(node, ast.Import):
             out += [alias.name for alias in node.names]
     return [m for m in out if m == "helpers" or m.startswith("helpers.")]

@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import CourseError, run_cli
-from .files import write_atomic
+from helpers.errors import CourseError, run_cli
+from helpers.files import write_atomic
 
 KEEP_NB_METADATA = ("kernelspec", "language_info")
 KEEP_CELL_METADATA = ("tags", "jupyter", "collapsed")
