@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from helpers import bench
+from course_tools import bench
 
 
 def test_competitor_stops_by_itself():

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from course_tools import paths
 
 ROOT = paths.root()
 

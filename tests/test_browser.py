@@ -31,7 +31,7 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 
 pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 

@@ -15,7 +15,7 @@ import re
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 
 NOTEBOOK = paths.notebooks_dir() / "11_putting_it_together.ipynb"
 DECODER_LESSON = paths.notebooks_dir() / "10_decoder_by_hand.ipynb"

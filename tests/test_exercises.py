@@ -12,9 +12,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 from helpers.checks import HINT, PASS
-from helpers.notebooks import describe, exercises, run
+from course_tools.notebooks import describe, exercises, run
 
 pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 

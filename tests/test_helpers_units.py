@@ -9,7 +9,7 @@ import torch
 from helpers.checks import HINT, PASS, Hint, as_tensor, call, exercise, expect_close, expect_shape, expect_type
 from helpers.display import Table
 from helpers.errors import CourseError, run_cli
-from helpers.notebooks import clean, code, exercise_cells, exercises, md, problems, run
+from course_tools.notebooks import clean, code, exercise_cells, exercises, md, problems, run
 
 
 @exercise
@@ -129,7 +129,7 @@ def _helpers_imports() -> dict[str, set[str]]:
     """helpers module -> the helpers modules it imports anywhere in its code (lazy imports inside functions too)."""
     import ast
 
-    from helpers import paths
+    from course_tools import paths
 
     base = paths.root() / "helpers" / "src"
     modules = {".".join(p.relative_to(base).with_suffix("").parts).removesuffix(".__init__"): p

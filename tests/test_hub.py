@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import workspace
+from course_tools import workspace
 from helpers.errors import CourseError
 from helpers.hub import WORKSPACE, Learner, LocalHub, kit_mappings, learner_processes, proxy_command, sync_all
 from helpers.hub_bench import BURST_S, HEADROOM, sizing, table

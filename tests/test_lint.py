@@ -12,8 +12,8 @@ import nbformat
 import pytest
 import yaml
 
-from helpers import paths
-from helpers.notebooks import code, md, write
+from course_tools import paths
+from course_tools.notebooks import code, md, write
 
 ROOT = paths.root()
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -50,8 +50,8 @@ def test_make_lint_and_pre_commit_run_the_same_checks():
 
 
 def test_the_lesson_pattern_is_helpers_paths():
-    """pre-commit takes a regular expression: it is helpers.paths.LESSON_REGEX, and it picks the same files as
-    LESSON_GLOB; `make lint` asks helpers.paths for the lessons instead of spelling the pattern."""
+    """pre-commit takes a regular expression: it is course_tools.paths.LESSON_REGEX, and it picks the same files as
+    LESSON_GLOB; `make lint` asks course_tools.paths for the lessons instead of spelling the pattern."""
     import re
 
     assert hooks()["notebooks-clean"]["files"] == paths.LESSON_REGEX
@@ -62,8 +62,8 @@ def test_the_lesson_pattern_is_helpers_paths():
     assert by_regex == by_glob == ["notebooks/00_setup.ipynb", "notebooks/11_x_y.ipynb"]
     dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "-o", ".venv/.course-setup", "lint"],
                          capture_output=True, text=True, check=True).stdout
-    assert "-m helpers.paths lessons" in dry and paths.LESSON_GLOB not in dry
-    listed = subprocess.run([sys.executable, "-m", "helpers.paths", "lessons"], capture_output=True, text=True,
+    assert "-m course_tools.paths lessons" in dry and paths.LESSON_GLOB not in dry
+    listed = subprocess.run([sys.executable, "-m", "course_tools.paths", "lessons"], capture_output=True, text=True,
                             cwd=ROOT, check=True).stdout.split()
     assert listed == [str(p.relative_to(ROOT)) for p in paths.lessons()]
 

@@ -73,7 +73,7 @@ def test_reference_loop_equals_generate(tiny, use_cache):
 
 def test_bench_goals_and_table():
     """`make bench`'s verdicts: met / NOT met against each goal, and the table shows them (no model needed)."""
-    from helpers import bench
+    from course_tools import bench
 
     metrics = {"hand_loop_vs_generate_ratio": 1.2, "decode_fraction_of_bandwidth_bound": 0.6, "peak_rss_mb": 900.0,
                "notebooks_seconds": {"00_x": 10.0, "total": 10.0}, "notebook_errors": {}, "peak_rss_notebook": "00_x"}
@@ -103,7 +103,7 @@ def test_bench_memory_probe_reads_the_process_own_peak():
     import contextlib
     import io
 
-    from helpers import bench
+    from course_tools import bench
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -116,8 +116,8 @@ def test_bench_memory_probe_reads_the_process_own_peak():
 def test_bench_measures_each_notebook_and_goes_on_after_a_failure(tmp_path):
     """measure_notebooks runs every lesson of a folder with the course's runner: time and the kernel's own peak
     memory for each (a kernel that holds 200 MB more shows it), and a failing lesson is recorded, not fatal."""
-    from helpers import bench
-    from helpers.notebooks import code, md, write
+    from course_tools import bench
+    from course_tools.notebooks import code, md, write
 
     write(tmp_path / "00_small.ipynb", [md("# 00"), code("x = 1")])
     write(tmp_path / "01_broken.ipynb", [md("# 01"), code("1 / 0"), code("print('never')")])

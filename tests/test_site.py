@@ -1,7 +1,7 @@
 """The course as a website (make site): built offline from executed notebooks, then read in headless Chromium.
 
 A small executed course (the first three lessons of notebooks/ that store a plot: they are committed with their
-outputs, so no kernel is needed) is built by ``helpers.site`` with the site's pinned tools (``.venv-site``, made by
+outputs, so no kernel is needed) is built by ``course_tools.site`` with the site's pinned tools (``.venv-site``, made by
 the Makefile's own rule from ``requirements-site.txt``), with no network (a network namespace of its own where
 ``unshare`` allows it, and in any case proxies pointing at a dead local port) and with a ``python3`` kernel that
 leaves a mark if anything starts it. Then the site is served by ``python -m http.server`` and opened in headless
@@ -28,7 +28,7 @@ from urllib.parse import urldefrag, urlparse
 import nbformat
 import pytest
 
-from helpers import paths, site
+from course_tools import paths, site
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "site-test"
@@ -48,7 +48,7 @@ def test_every_lesson_states_its_time_and_title():
 
 
 def test_time_estimate_and_title_are_read_from_the_opening_cell(tmp_path):
-    from helpers.notebooks import code, md, write
+    from course_tools.notebooks import code, md, write
 
     write(tmp_path / "03_x.ipynb", [md("# 03 · By hand\n\nText.\n\n**Time:** about 45 minutes (each step is one)."),
                                    code("1")])
@@ -129,15 +129,15 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         return proc.stdout + proc.stderr
 
-    assert "helpers.course" in plan(), "nothing executed yet: make site must run make course first"
+    assert "course_tools.course" in plan(), "nothing executed yet: make site must run make course first"
     for path in nbs.iterdir():
         shutil.copy(path, done / path.name)
     out = plan()
-    assert "helpers.course" not in out, f"make site after make course would execute again:\n{out}"
-    assert "helpers.site" in out and "--out build/site" in out
+    assert "course_tools.course" not in out, f"make site after make course would execute again:\n{out}"
+    assert "course_tools.site" in out and "--out build/site" in out
     later = time.time() + 10
     os.utime(next(nbs.iterdir()), (later, later))
-    assert "helpers.course" in plan(), "a lesson changed after make course: make site must run it again"
+    assert "course_tools.course" in plan(), "a lesson changed after make course: make site must run it again"
 
 
 def test_site_tools_are_pinned_apart_from_the_course():
@@ -194,7 +194,7 @@ def built(tmp_path_factory) -> dict[str, Any]:
     for path in lessons:  # committed with the outputs their execution produced: an executed course as it is
         shutil.copy(path, nbs / path.name)
         shutil.copy(path, executed / path.name)
-    from helpers.course import report_markdown
+    from course_tools.course import report_markdown
 
     report = tmp / "build" / "course-report.md"  # the table make course writes, with this fixture's own numbers
     report.write_text(report_markdown([{"name": p.name, "seconds": 12.5, "peak_mib": 321.0, "parameters": {},
@@ -213,7 +213,7 @@ def built(tmp_path_factory) -> dict[str, Any]:
     before = _fingerprint(executed)
     out = tmp / "build" / "site"
     prefix = _offline_prefix()
-    cmd = [*prefix, sys.executable, "-m", "helpers.site", "--notebooks", str(nbs), "--executed", str(executed),
+    cmd = [*prefix, sys.executable, "-m", "course_tools.site", "--notebooks", str(nbs), "--executed", str(executed),
            "--report", str(report), "--out", str(out), "--work", str(tmp / "build" / "site-src"),
            "--jupyter-book", str(jb)]
     t0 = time.perf_counter()
@@ -383,7 +383,7 @@ def test_toc_and_next_links_go_through_every_lesson_in_order(built, served, brow
 
 
 def test_each_lesson_shows_its_plots_buttons_and_no_error(built, served, browser):
-    from helpers.launch import BRANCH, REPO
+    from course_tools.launch import BRANCH, REPO
 
     for n, info in enumerate(_expected(built)):
         page = _page(browser, f"{served}/notebooks/{info['stem']}.html")

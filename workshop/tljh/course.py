@@ -14,7 +14,7 @@ c = get_config()  # noqa: F821 (JupyterHub defines get_config when it loads this
 # The course's own Python (Python 3.11, the pinned libraries, jupyterhub-singleuser) instead of TLJH's user
 # environment: the same command as workshop/jupyterhub_config.py. It syncs ~/transformers-course from the course
 # (never overwriting a learner's notebook) and then starts the learner's JupyterLab.
-c.Spawner.cmd = [f"{COURSE}/.venv/bin/python", "-m", "helpers.hub", "singleuser"]
+c.Spawner.cmd = [f"{COURSE}/.venv/bin/python", "-m", "course_tools.hub", "singleuser"]
 c.Spawner.default_url = "/lab/tree/transformers-course/00_setup_and_tour.ipynb"
 c.Spawner.environment = {
     "COURSE_CACHE": KIT,

@@ -43,14 +43,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from helpers import perf
-
-from . import paths
-from .bench_decoder import measure_decoder
 from helpers.display import Table
 from helpers.errors import run_cli
+
+from . import paths
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
@@ -75,15 +74,19 @@ JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
 # seconds, then it exits by itself, whatever happens to the benchmark.
 COMPETITOR = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
 
-RSS_CELL = """
-import resource, sys
-try:  # Linux: this kernel's own high-water mark. getrusage's ru_maxrss would also count the memory of the process
-    # that started the kernel (it survives fork and exec), which here is the benchmark itself, model loaded.
-    _peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
-except (OSError, StopIteration):
-    _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-print(_peak)
-"""
+def race(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: bool = True) -> dict[str, float]:
+    """Best wall time of each function, running them in turn round after round so background load hits all alike."""
+    if warmup:
+        for fn in fns.values():
+            fn()
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
 
 
 def log(message: str) -> None:
@@ -96,6 +99,7 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from helpers.env import quiet, set_threads
+    from helpers.lessons.generation_by_hand import sample  # notebook 09's loop: the benchmark times the lesson's code
     from helpers.models import checkpoint
 
     quiet()
@@ -106,7 +110,7 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
 
     def hand(n: int, use_cache: bool = True) -> Any:
         torch.manual_seed(SEED)
-        return perf.sample(model, input_ids, n, **SETTINGS, eos_token_id=None, use_cache=use_cache)
+        return sample(model, input_ids, n, **SETTINGS, eos_token_id=None, use_cache=use_cache)
 
     def library(n: int) -> Any:
         torch.manual_seed(SEED)
@@ -115,7 +119,7 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     out: dict[str, Any] = {"nocache_tokens": nocache_tokens}
     log(f"hand loop vs generate, {ratio_tokens} new tokens, best of 4 each, interleaved")
     same = torch.equal(hand(ratio_tokens), library(ratio_tokens))
-    best = perf.race({"hand": lambda: hand(ratio_tokens), "generate": lambda: library(ratio_tokens)}, repeats=4)
+    best = race({"hand": lambda: hand(ratio_tokens), "generate": lambda: library(ratio_tokens)}, repeats=4)
     out["hand_loop_seconds_64"] = best["hand"]
     out["generate_seconds_64"] = best["generate"]
     out["hand_loop_vs_generate_ratio"] = best["hand"] / best["generate"]
@@ -158,17 +162,14 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
         shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         for path in paths.lessons(copy):
             log(f"executing {path.name}")
-            result = run(nbformat.read(path, as_version=4), copy, timeout, probe=RSS_CELL)
+            result = run(nbformat.read(path, as_version=4), copy, timeout)
             if result["error"] is not None:  # record it and go on with the other notebooks
                 errors[path.stem] = describe(result["error"])[:250]
             seconds[path.stem] = result["seconds"]
-            probe = result["probe"]
-            text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream") if probe \
-                else ""
-            try:
-                rss[path.stem] = float(text.strip().splitlines()[-1])
-            except (ValueError, IndexError):
-                errors.setdefault(path.stem, f"could not read peak RSS: {text!r}")
+            if result["peak_mib"] is None:
+                errors.setdefault(path.stem, "could not read the kernel's peak memory")
+            else:
+                rss[path.stem] = result["peak_mib"]
     return {"notebooks_seconds": {**seconds, "total": sum(seconds.values())},
             "notebooks_peak_rss_mb": rss,
             "peak_rss_mb": max(rss.values()) if rss else float("nan"),
@@ -215,7 +216,7 @@ def competitor(seconds: float) -> Any:
 
 def measure_kit_under_load(command: list[str] | None = None, entry: str = "sentiment") -> dict[str, Any]:
     """The sentiment build quiet, then with one competing CPU-bound process; ratio in one run; same weights?"""
-    from helpers.kit import sha256
+    from helpers.files import sha256
     from helpers.models import cache_dir, read_entry
 
     command = command or [sys.executable, "-m", "helpers.kit", entry]
@@ -377,13 +378,15 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.add_argument("--no-generation", action="store_true", help="skip the generation measurements")
     parser.add_argument("--no-kit", action="store_true", help="skip the sentiment build quiet and under load")
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
+
+    from .bench_decoder import measure_decoder
 
     started = time.perf_counter()
     metrics: dict[str, Any] = {"load_average_at_start": os.getloadavg()}

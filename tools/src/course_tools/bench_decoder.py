@@ -1,12 +1,12 @@
 """``make bench``'s decoder race: notebook 10's fast hand decoder against ``model.generate`` on the same prompt.
 
-    python -m helpers.bench_decoder          # prints the figures as JSON
+    python -m course_tools.bench_decoder          # prints the figures as JSON
 
 :func:`measure_decoder` imports the decoder from the lesson itself (``helpers.lessons.decoder_by_hand``: the
 ``#@save`` cells of ``notebooks/10_decoder_by_hand.ipynb``), so the benchmark times the code the lesson teaches.
 Both sides decode greedily (end-of-sequence off, so both make exactly ``new_tokens`` tokens) from the same prompt,
 with the same thread count, best of ``repeats`` runs each, interleaved so that background load hits both alike
-(``helpers.perf.race``). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
+(``course_tools.bench.race``). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
 prefill is a small part of it, the same for both). Goal: the hand decoder at least 1.3x the library's speed, with the
 same tokens.
 """
@@ -28,7 +28,6 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from . import perf
     from helpers.env import quiet, set_threads
     from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
     from helpers.models import checkpoint
@@ -50,7 +49,9 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
             return library.generate(input_ids, do_sample=False, max_new_tokens=new_tokens, eos_token_id=None)
 
     same = torch.equal(hand(), lib())
-    best = perf.race({"hand": hand, "library": lib}, repeats=repeats, warmup=False)  # the calls above warmed up
+    from .bench import race
+
+    best = race({"hand": hand, "library": lib}, repeats=repeats, warmup=False)  # the calls above warmed up
     hand_speed, library_speed = new_tokens / best["hand"], new_tokens / best["library"]
     return {
         "decoder_new_tokens": new_tokens,

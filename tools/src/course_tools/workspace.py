@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
@@ -28,15 +27,11 @@ from pathlib import Path
 
 from . import paths
 from helpers.errors import CourseError, run_cli
-from helpers.files import atomic_path, copy_atomic, write_atomic
+from helpers.files import atomic_path, copy_atomic, sha256, write_atomic
 
 RECORD = ".course-sync.json"
 BACKUPS = "backups"
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", BACKUPS}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def course_files(src: Path) -> list[Path]:
@@ -61,7 +56,7 @@ def _write_record(dst: Path, record: dict[str, dict[str, str]]) -> None:
 
 
 def _stamp(path: Path, src_path: Path, record: dict[str, dict[str, str]]) -> None:
-    record[path.as_posix()] = {"course_sha256": _sha256(src_path),
+    record[path.as_posix()] = {"course_sha256": sha256(src_path),
                                "copied": dt.datetime.now().isoformat(timespec="seconds")}
 
 
@@ -81,7 +76,7 @@ def sync(src: Path, dst: Path) -> dict[str, list[str]]:
         if (dst / rel).exists():
             result["kept"].append(key)
             copied_from = record.get(key, {}).get("course_sha256")
-            if copied_from and copied_from != _sha256(src / rel):
+            if copied_from and copied_from != sha256(src / rel):
                 result["updated_upstream"].append(key)
             continue
         copy_atomic(src / rel, dst / rel)
