@@ -121,10 +121,13 @@ lab: models workspace
 course: models $(INSTRUCTOR_STAMP)
 	$(OFFLINE_ENV) $(PY) -m course_tools.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)
 
+# Every check runs, and the target fails if any did (each says what it found).
 lint: $(DEV_STAMP)
-	$(PY) -m ruff check helpers tools tests $(COURSE_NOTEBOOKS)
-	$(PY) -m course_tools.notebooks check $$($(PY) -m course_tools.paths lessons $(COURSE_NOTEBOOKS))
-	$(PY) -m course_tools.export --check
+	@status=0; set -x; \
+	$(PY) -m ruff check helpers tools tests $(COURSE_NOTEBOOKS) || status=1; \
+	$(PY) -m course_tools.notebooks check $$($(PY) -m course_tools.paths lessons $(COURSE_NOTEBOOKS)) || status=1; \
+	$(PY) -m course_tools.export --check || status=1; \
+	exit $$status
 
 export: setup
 	$(PY) -m course_tools.export

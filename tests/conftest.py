@@ -1,8 +1,10 @@
-"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count; the two markers that
-`make test-fast` leaves out (``-m "not kit and not notebooks"``):
+"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count; the three markers that
+`make test-fast` leaves out (``-m "not kit and not notebooks and not site"``), so that it runs unit tests only:
 
 - ``kit``: needs the built model kit. Set on every test that asks for the ``kit`` fixture, so it cannot be forgotten.
 - ``notebooks``: starts Jupyter kernels or a browser (the exercise test, the course build, JupyterLab).
+- ``site``: builds the website with its own venv (.venv-site, installed from PyPI on first use). Set on every test
+  that asks for test_site's ``built`` fixture.
 """
 
 from __future__ import annotations
@@ -19,12 +21,16 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 def pytest_configure(config):
     config.addinivalue_line("markers", "kit: needs the built model kit (make models); set by the kit fixture")
     config.addinivalue_line("markers", "notebooks: starts Jupyter kernels or a browser")
+    config.addinivalue_line("markers", "site: builds the website (.venv-site); set by test_site's built fixture")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "kit" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "kit" in fixtures:
             item.add_marker(pytest.mark.kit)
+        if "built" in fixtures and item.module.__name__ == "test_site":
+            item.add_marker(pytest.mark.site)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -11,12 +11,18 @@ import pytest
 from course_tools import bench
 
 
-def test_competitor_stops_by_itself():
+def test_competitor_stops_by_itself_and_is_busy_until_then():
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
     proc = bench.competitor(1.0)
     assert proc.wait(timeout=60) == 0  # nobody stopped it
-    assert time.monotonic() - t0 < 60
-    assert "sleep" not in bench.COMPETITOR  # busy, not waiting
+    wall = time.monotonic() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    assert 1.0 <= wall < 60
+    assert cpu >= 0.5, f"the competitor used {cpu:.2f} CPU-s of its {wall:.1f} s: it waits instead of computing"
 
 
 # A stand-in "build": writes what the kit would (entry record + weights) and takes longer when a core is busy.

@@ -33,10 +33,6 @@ def _text(outputs) -> str:
     return "".join(parts)
 
 
-def test_there_are_notebooks():
-    assert NOTEBOOKS, "no notebooks found"
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_exercises(path: Path):
     nb = nbformat.read(path, as_version=4)

@@ -29,6 +29,7 @@ import nbformat
 import pytest
 
 from course_tools import paths, site
+from course_tools.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "site-test"
@@ -186,6 +187,7 @@ def _fingerprint(folder: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Any]:
+    """The site of three lessons, built offline (marks its tests `site`: not in `make test-fast`)."""
     jb = _site_venv()
     tmp = tmp_path_factory.mktemp("site")
     nbs, executed = tmp / "notebooks", tmp / "build" / "executed"
@@ -241,15 +243,9 @@ def test_site_builds_offline_from_stored_outputs_without_a_kernel(built):
 # ---------------------------------------------------------------- in the browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(built) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
                              str(built["out"])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"

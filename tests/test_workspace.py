@@ -134,8 +134,8 @@ def test_make_workspace_and_make_reset(course: Path, tmp_path: Path):
 
 
 def test_notebook_00_lists_the_lessons_from_the_workspace(tmp_path: Path):
-    """Notebook 00's cell that globs the lesson pattern (course_tools.paths.LESSON_GLOB) in its cwd lists the lessons when
-    run in workspace/, and backups (in workspace/backups/) are not among them."""
+    """Notebook 00's cell that globs the lesson pattern (course_tools.paths.LESSON_GLOB) in its cwd lists the lessons
+    when run in workspace/, and backups (in workspace/backups/) are not among them."""
     nb00 = next(p for p in course_lessons() if p.name.startswith("00_"))
     cell = next(c.source for c in nbformat.read(nb00, as_version=4).cells
                 if c.cell_type == "code" and f'"{paths.LESSON_GLOB}"' in c.source)

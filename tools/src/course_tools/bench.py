@@ -43,13 +43,14 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from helpers import perf
 from helpers.display import Table
 from helpers.errors import run_cli
 
 from . import paths
+from .bench_decoder import measure_decoder, race
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
@@ -73,20 +74,6 @@ JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
 # One competing CPU-bound process (a learner's browser, another learner's kernel): busy for at most ``argv[1]``
 # seconds, then it exits by itself, whatever happens to the benchmark.
 COMPETITOR = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
-
-def race(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: bool = True) -> dict[str, float]:
-    """Best wall time of each function, running them in turn round after round so background load hits all alike."""
-    if warmup:
-        for fn in fns.values():
-            fn()
-    best = {name: float("inf") for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
-
 
 
 def log(message: str) -> None:
@@ -385,8 +372,6 @@ def main() -> int:
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
-
-    from .bench_decoder import measure_decoder
 
     started = time.perf_counter()
     metrics: dict[str, Any] = {"load_average_at_start": os.getloadavg()}

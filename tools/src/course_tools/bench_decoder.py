@@ -6,7 +6,7 @@
 ``#@save`` cells of ``notebooks/10_decoder_by_hand.ipynb``), so the benchmark times the code the lesson teaches.
 Both sides decode greedily (end-of-sequence off, so both make exactly ``new_tokens`` tokens) from the same prompt,
 with the same thread count, best of ``repeats`` runs each, interleaved so that background load hits both alike
-(``course_tools.bench.race``). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
+(:func:`race`). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
 prefill is a small part of it, the same for both). Goal: the hand decoder at least 1.3x the library's speed, with the
 same tokens.
 """
@@ -14,13 +14,28 @@ same tokens.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 GOAL = 1.3  # hand decoder tokens/s over generate's
 
 
 PROMPT = "The capital of France is"
+
+
+def race(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: bool = True) -> dict[str, float]:
+    """Best wall time of each function, running them in turn round after round so background load hits all alike."""
+    if warmup:
+        for fn in fns.values():
+            fn()
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
 
 
 def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT) -> dict[str, Any]:
@@ -49,8 +64,6 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
             return library.generate(input_ids, do_sample=False, max_new_tokens=new_tokens, eos_token_id=None)
 
     same = torch.equal(hand(), lib())
-    from .bench import race
-
     best = race({"hand": hand, "library": lib}, repeats=repeats, warmup=False)  # the calls above warmed up
     hand_speed, library_speed = new_tokens / best["hand"], new_tokens / best["library"]
     return {
