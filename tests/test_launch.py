@@ -130,8 +130,13 @@ def test_the_cell_on_colab_installs_the_helpers_once_the_pins_keeps_torch_and_bu
 def test_the_installed_helpers_need_no_checkout(tmp_path):
     """What the %pip line installs is all a notebook imports: a wheel of helpers/ alone (no notebooks beside it)
     serves the lessons' code, and the kit build bootstrap runs."""
+    import shutil
+
+    source = tmp_path / "helpers"  # a copy: the build writes its own folders into the tree it builds
+    shutil.copytree(paths.root() / "helpers", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(tmp_path / "dist"), str(paths.root() / "helpers")], capture_output=True, text=True)
+                            str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
     assert wheel.returncode == 0, wheel.stderr
     (built,) = (tmp_path / "dist").glob("*.whl")
     site = tmp_path / "site"

@@ -4,7 +4,7 @@
     python -m course_tools.hub singleuser [ARGS]     # what the hub runs for each learner (Spawner.cmd)
     python -m course_tools.hub sync-all --homes DIR  # instructor, mid-class: give every learner the new course files
 
-``singleuser`` copies the course's notebooks into ``~/transformers-course`` with :func:`helpers.workspace.sync` (a
+``singleuser`` copies the course's notebooks into ``~/transformers-course`` with :func:`course_tools.workspace.sync` (a
 notebook the learner has is never touched; a missing one, new or deleted, is copied in) and then becomes
 ``jupyterhub-singleuser``. The same command runs under The Littlest JupyterHub and in the Zero to JupyterHub image.
 

@@ -1,7 +1,7 @@
 """The learner's workspace: their own copies of the notebooks, which nothing ever overwrites.
 
-    python -m helpers.workspace sync            # what `make workspace` (and `make lab`) runs
-    python -m helpers.workspace reset 3         # what `make reset NB=3` runs
+    python -m course_tools.workspace sync            # what `make workspace` (and `make lab`) runs
+    python -m course_tools.workspace reset 3         # what `make reset NB=3` runs
 
 ``sync`` copies into ``workspace/`` every file of ``notebooks/`` the learner does not have yet (on the first launch
 that is all of them; after a ``git pull``, the new lessons). A file the learner already has is never touched, even
@@ -130,7 +130,7 @@ def reset(src: Path, dst: Path, nb: str, now: dt.datetime | None = None) -> tupl
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.workspace", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.workspace", description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=Path("notebooks"), help="the course's notebooks (read only)")
     parser.add_argument("--workspace", type=Path, default=Path("workspace"), help="the learner's copies")
     sub = parser.add_subparsers(dest="cmd", required=True)
