@@ -3,6 +3,8 @@
 #   make workspace    copy into workspace/ the notebooks you don't have yet; never overwrites one you have
 #   make reset NB=3   keep your copy of notebook 03 as a dated backup (workspace/backups/), restore the course's
 #   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
+#   make portability  the notebooks under other CPU kernels, thread counts and a kit fine-tuned elsewhere: all green
+#   make canary       the notebooks and exercise tests against the newest libraries on PyPI (throwaway venv)
 #   make test-fast    contributors: unit tests only: no kit, no kernel, no site build, no browser (tests/conftest.py)
 #   make lint         ruff + notebook cleanliness + lesson modules current: the checks pre-commit runs
 #   make export       write the lessons' #@save cells to helpers/src/helpers/lessons/<topic>.py (after editing one)
@@ -46,8 +48,8 @@ TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 TEST_WORKERS ?= 2
 PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: setup setup-dev setup-instructor models test test-fast lab bench workspace reset course lint export hub \
-	hub-sync bench-hub site
+.PHONY: setup setup-dev setup-instructor models test portability canary test-fast lab bench workspace reset course \
+	lint export hub hub-sync bench-hub site
 
 setup: $(STAMP)
 setup-dev: $(DEV_STAMP)
@@ -83,6 +85,17 @@ test: models $(DEV_STAMP) $(INSTRUCTOR_STAMP)
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -rs -n $(TEST_WORKERS) --dist loadfile --durations=40 \
 		--junitxml=build/test-results.xml tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+
+# The notebooks under other CPU kernels (AVX2, generic), 1 and 3 threads, and a kit fine-tuned under the generic
+# kernels: every run must pass (tests/portability.py; table in build/portability/report.md). About 20 minutes.
+portability: models $(DEV_STAMP) $(INSTRUCTOR_STAMP)
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/portability.py
+
+# The course against the newest transformers, tokenizers, torch and jupyterlab on PyPI (or CANARY="--pin
+# transformers==5.25.0"), in a throwaway venv (build/canary/venv): report per notebook in build/canary/report.md.
+CANARY ?=
+canary: models $(DEV_STAMP)
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/canary.py $(CANARY)
 
 # Unit tests only: what needs the kit, a kernel, the site's build or a browser carries a marker (tests/conftest.py).
 test-fast: $(DEV_STAMP)
