@@ -97,10 +97,11 @@ CANARY ?=
 canary: models $(DEV_STAMP)
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/canary.py $(CANARY)
 
-# Unit tests only: what needs the kit, a kernel, the site's build or a browser carries a marker (tests/conftest.py).
+# Unit tests only: what needs the kit, a kernel, the site's build, a browser or whole programs carries a marker
+# (tests/conftest.py).
 test-fast: $(DEV_STAMP)
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile \
-		-m "not kit and not notebooks and not site" tests
+		-m "not kit and not notebooks and not site and not integration" tests
 
 workspace: setup
 	$(PY) -m course_tools.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync

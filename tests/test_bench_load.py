@@ -32,7 +32,7 @@ def test_competitor_stops_by_itself_and_is_busy_until_then():
     assert 2.0 <= time.monotonic() - t0 < 60
     _, busy = _cpu_seconds_of([sys.executable, "-c", bench.COMPETITOR, "2"])
     _, idle = _cpu_seconds_of([sys.executable, "-c", "import time; time.sleep(2)"])
-    assert busy > idle + 0.2, f"the competitor used {busy:.2f} CPU-s in 2 s, a sleeper {idle:.2f}: it does not compute"
+    assert busy > 3 * idle, f"the competitor used {busy:.2f} CPU-s in 2 s, a sleeper {idle:.2f}: it does not compute"
 
 
 # A stand-in "build": writes what the kit would (entry record + weights) and takes longer when a core is busy.

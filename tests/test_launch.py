@@ -127,6 +127,7 @@ def test_the_cell_on_colab_installs_the_helpers_once_the_pins_keeps_torch_and_bu
     assert "build sentiment (model kit)" in output and "3/3" in output, "a progress bar, step by step"
 
 
+@pytest.mark.integration
 def test_the_installed_helpers_need_no_checkout(tmp_path):
     """What the %pip line installs is all a notebook imports: a wheel of helpers/ alone (no notebooks beside it)
     serves the lessons' code, and the kit build bootstrap runs."""

@@ -78,6 +78,7 @@ def test_grep_finds_a_taught_function_in_its_module():
     assert found == [str(ROOT / "helpers" / "src" / "helpers" / "lessons" / "generate.py")]
 
 
+@pytest.mark.integration
 def test_every_lesson_module_imports_in_a_fresh_process():
     code = ("import importlib, sys\nfor topic in sys.argv[1:]:\n"
             "    m = importlib.import_module(f'helpers.lessons.{topic}')\n"

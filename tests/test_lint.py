@@ -66,6 +66,7 @@ def test_ruff_is_the_pinned_one():
     assert version.stdout.split() == ["ruff", pinned]
 
 
+@pytest.mark.integration
 def test_pre_commit_and_make_lint_catch_the_same_problems(tmp_path: Path):
     """pre-commit and `make lint`, for real, in one throwaway git repository with this repository's config, Makefile
     and venv: a lint error, a dirty notebook and a lesson module that is not its notebook's #@save cells fail both;

@@ -117,7 +117,7 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
     a lesson or older than it (make -n still runs the check line, because it calls $(MAKE))."""
     if shutil.which("make") is None:
         pytest.skip("no make")
-    for name in ("Makefile", "requirements.txt", "constraints.txt", "requirements-site.txt", "helpers", "site"):
+    for name in ("Makefile", "requirements.txt", "constraints.txt", "requirements-site.txt", "helpers", "tools", "site"):
         (tmp_path / name).symlink_to(ROOT / name)
     nbs, done = tmp_path / "notebooks", tmp_path / "build" / "executed"
     nbs.mkdir(), done.mkdir(parents=True)
@@ -125,7 +125,8 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
         shutil.copy(path, nbs / path.name)
 
     def plan() -> str:
-        env = {**os.environ, "COURSE_ROOT": str(tmp_path), "PYTHONPATH": str(ROOT / "helpers" / "src")}
+        src = os.pathsep.join(str(ROOT / folder / "src") for folder in ("helpers", "tools"))
+        env = {**os.environ, "COURSE_ROOT": str(tmp_path), "PYTHONPATH": src}
         proc = subprocess.run(["make", "-n", "site", f"PY={sys.executable}", f"SITE_VENV={SITE_VENV}"],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         return proc.stdout + proc.stderr

@@ -46,10 +46,13 @@ def graph(*src: Path) -> dict[str, set[str]]:
 def reachable(start: Iterable[str], edges: dict[str, set[str]]) -> set[str]:
     """The modules of ``edges`` that ``start`` names, and every module those import, and so on."""
     seen: set[str] = set()
-    todo = [m for m in start if m in edges]
-    while todo:
-        name = todo.pop()
-        if name not in seen:
+
+    def visit(name: str) -> None:
+        if name in edges and name not in seen:
             seen.add(name)
-            todo += edges[name]
+            for imported_name in edges[name]:
+                visit(imported_name)
+
+    for name in start:
+        visit(name)
     return seen
