@@ -117,8 +117,8 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
     a lesson or older than it (make -n still runs the check line, because it calls $(MAKE))."""
     if shutil.which("make") is None:
         pytest.skip("no make")
-    for name in ("Makefile", "requirements.txt", "constraints.txt", "requirements-site.txt", "helpers", "tools",
-                 "site"):
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "requirements-instructor.txt",
+                 "constraints.txt", "requirements-site.txt", "helpers", "tools", "site"):
         (tmp_path / name).symlink_to(ROOT / name)
     nbs, done = tmp_path / "notebooks", tmp_path / "build" / "executed"
     nbs.mkdir(), done.mkdir(parents=True)
