@@ -61,7 +61,7 @@ def test_course_executes_every_notebook_with_its_parameters(built):
     first = nbformat.read(out / "executed" / "00_first.ipynb", as_version=4)
     assert not any("injected-parameters" in c.metadata.get("tags", []) for c in first.cells), \
         "a notebook without a parameters cell got parameters injected"
-    assert "beside the notebooks" in json.dumps(first.cells[1].outputs), "the kernel did not run in the notebooks dir"
+    assert "beside the notebooks" in json.dumps(first.cells[2].outputs), "the kernel did not run in the notebooks dir"
 
 
 @pytest.mark.notebooks  # runs kernels: not in `make test-fast`
