@@ -3,7 +3,7 @@
 # (workshop/README.md, "The Littlest JupyterHub"). Written for TLJH 1.x; not run in this repository's CI.
 #
 # Assumes the instructor did, as root:
-#   git clone <this repository> /srv/course && cd /srv/course && make setup          # /srv/course/.venv
+#   git clone <this repository> /srv/course && cd /srv/course && make setup-instructor   # /srv/course/.venv
 #   COURSE_CACHE=/srv/course-kit make models && chmod -R a+rX,go-w /srv/course /srv/course-kit
 COURSE = "/srv/course"
 KIT = "/srv/course-kit"  # owned by root, mode 755/644: every learner reads it, none can write it
