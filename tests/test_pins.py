@@ -70,3 +70,9 @@ def test_installed_versions_are_the_pinned_ones():
     for role in ROLES:
         for name, pinned in pins(ROOT / role).items():
             assert version(name).split("+")[0] == pinned, f"{name} ({role})"
+
+
+def test_setup_chooses_the_wheel_of_the_pinned_torch():
+    from course_tools import torch_wheel
+
+    assert torch_wheel.TORCH == pins(ROOT / "requirements.txt")["torch"]

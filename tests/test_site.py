@@ -144,15 +144,13 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
 
 
 def test_site_tools_are_pinned_apart_from_the_course():
-    pin = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)$")
-    lines = [ln.strip() for ln in (ROOT / "requirements-site.txt").read_text().splitlines()]
-    pins = {}
-    for line in lines:
-        if line and not line.startswith("#"):
-            m = pin.match(line)
-            assert m, f"requirements-site.txt: not pinned with ==: {line}"
-            pins[m.group(1).lower().replace("_", "-")] = m.group(2)
-    assert pins["jupyter-book"] == "1.0.4.post1" and "sphinx-mathjax-offline" in pins
+    from test_pins import PIN, pins
+
+    for line in (ROOT / "requirements-site.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert PIN.match(line), f"requirements-site.txt: not pinned with ==: {line}"
+    site_pins = pins(ROOT / "requirements-site.txt")
+    assert site_pins["jupyter-book"] == "1.0.4.post1" and "sphinx-mathjax-offline" in site_pins
     course = (ROOT / "requirements.txt").read_text()
     assert "jupyter-book" not in course and "sphinx" not in course, "the site's tools belong in .venv-site"
 
