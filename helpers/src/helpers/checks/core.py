@@ -261,8 +261,9 @@ def expect_neg_inf(t: Any, removed: Any, what: str, hint: str | None = None, fil
     finite_low = torch.isfinite(gone) & (gone <= -1e4)
     if finite_low.sum() > gone.numel() // 2:
         raise Hint(f"{what}: removed tokens hold a large finite number ({gone[finite_low][0].item():.3g}) instead of "
-                   "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
-                   "use float('-inf'), exactly as transformers does.")
+                   "-inf. In float32 softmax gives them exactly 0 too (exp underflows below about -104), but the "
+                   "filtered logits are compared with what transformers' processors return, and those write -inf "
+                   "(their filter_value): use float('-inf').")
     if fill_only:
         return
     sample = sorted({float(v) for v in gone[gone != float("-inf")][:3].tolist()})
