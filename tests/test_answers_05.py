@@ -280,3 +280,26 @@ def test_nan_in_a_masked_row_spreads_through_weights_at_v():
     assert torch.isnan(weights @ values).all()
     assert torch.isnan(torch.softmax(torch.full((3,), float("-inf")), -1)).all()  # a row with no allowed key
     assert torch.isfinite(torch.softmax(torch.full((3,), NEG), -1)).all()  # finfo.min: a finite (uniform) row
+
+
+@pytest.mark.usefixtures("kit")
+def test_a_mistake_is_injected_without_a_parameter():
+    """Issue 23: the lesson's functions take no test hooks; a negative control swaps a module-level name for the
+    length of a ``with`` block (as notebook 05 does in its own namespace), and the right one is back after it."""
+    from unittest import mock
+
+    import helpers.lessons.encoder_by_hand as lesson
+
+    weights, config = lesson05._weights()
+    data = lesson05._layer0()
+    mask, x = data["mask"], data["x"]
+
+    def no_scale(q, k, attention_mask):
+        return (q @ k.transpose(-1, -2)).masked_fill(attention_mask[:, None, None, :] == 0, NEG)
+
+    with torch.no_grad():
+        right, _ = lesson.encoder_layer(x, mask, weights, config, "encoder.layer.0.")
+        with mock.patch.object(lesson, "attention_scores", no_scale):
+            wrong, _ = lesson.encoder_layer(x, mask, weights, config, "encoder.layer.0.")
+        again, _ = lesson.encoder_layer(x, mask, weights, config, "encoder.layer.0.")
+    assert (wrong - right).abs().max() > 0.1 and torch.equal(again, right)
