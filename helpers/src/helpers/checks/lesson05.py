@@ -6,7 +6,7 @@ lesson's own, proved code from ``helpers.lessons.encoder_by_hand``) and its refe
 ``scaled_dot_product_attention`` and ``layer_norm``, transformers' ``BertLayer``. A wrong answer is compared with the
 typical mistakes computed on the same inputs, so the hint can say which one it is. A shape slip inside the learner's
 function (``q @ k.T`` on 4-D tensors, a mean without ``keepdim``) is named by the torch operation that failed and the
-shapes it was given (:func:`_traced`), not shown as a raw ``RuntimeError``.
+shapes it was given (:func:`helpers.checks.core.call_traced`), not shown as a raw ``RuntimeError``.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import functools
 import math
 from typing import Any, Callable
 
-from .core import (Hint, as_int, as_tensor, call, close, exercise, expect_close, expect_match, expect_shape,
-                   hinted, kit_tokenizer)
+from .core import (Hint, as_int, as_tensor, call, call_traced, close, exercise, expect_close, expect_match,
+                   expect_shape, hinted, kit_tokenizer)
 
 # Very different lengths: two of the three rows are padded, so a missing or wrong mask shows.
 SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -56,38 +56,6 @@ def _layer0(padding_side: str = "right") -> dict[str, Any]:
     heads = config["num_attention_heads"]
     return {"mask": batch["attention_mask"], "summed": summed, "x": x, "heads": heads,
             "qkv": tuple(split_heads(projected[n], heads) for n in ("query", "key", "value"))}
-
-
-def _traced(fn: Any, *args: Any, what: str, slip: Callable[[str, list, Exception], str | None]) -> Any:
-    """``call(fn, *args)``; when a torch operation inside ``fn`` fails, the hint ``slip(operation, shapes, error)``
-    gives for it instead of the raw error (``None`` keeps :func:`call`'s "raised ..." hint). ``operation`` is the
-    failing operation's name (``"__matmul__"``, ``"masked_fill"``), ``shapes`` its tensor operands' shapes."""
-    import warnings
-
-    import torch
-    from torch.overrides import TorchFunctionMode
-
-    failures: list[tuple[str, list, Exception]] = []
-
-    class Trace(TorchFunctionMode):  # sees every torch operation fn runs (not the ones nested inside them)
-        def __torch_function__(self, func, types, args=(), kwargs=None):
-            try:
-                return func(*args, **(kwargs or {}))
-            except Exception as exc:
-                if not failures:
-                    shapes = [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)]
-                    failures.append((getattr(func, "__name__", str(func)), shapes, exc))
-                raise
-
-    try:
-        with Trace(), warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)  # k.T on a 4-D tensor warns; the hint says it instead
-            return call(fn, *args, what=what)
-    except Hint:
-        hint = slip(*failures[0]) if failures else None
-        if hint:
-            raise Hint(hint) from None
-        raise
 
 
 # ---------------------------------------------------------------- exercise 1: attention, causal and padded
@@ -212,7 +180,7 @@ def check_causal_attention(causal_attention: Any) -> str:
     for side in ("right", "left"):
         data = _layer0(side)
         (q, k, v), mask = data["qkv"], data["mask"]
-        result = _traced(causal_attention, q.clone(), k.clone(), v.clone(), mask.clone(), what=what,
+        result = call_traced(causal_attention, q.clone(), k.clone(), v.clone(), mask.clone(), what=what,
                          slip=_attention_slip(tuple(q.shape)))
         if isinstance(result, tuple):
             raise Hint("return one tensor, the attention output (weights @ v), not a tuple.")
@@ -377,7 +345,7 @@ def check_layer_norm(my_layer_norm: Any) -> str:
     w, b = weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"]
     big_eps = float(x.var(-1, unbiased=False).median())  # as large as a typical variance: where eps goes shows
     for eps, case in ((config["layer_norm_eps"], "the model's eps"), (big_eps, f"a large eps ({big_eps:.2g})")):
-        result = _traced(my_layer_norm, x.clone(), w.clone(), b.clone(), eps,
+        result = call_traced(my_layer_norm, x.clone(), w.clone(), b.clone(), eps,
                          what="my_layer_norm(x, weight, bias, eps)", slip=_layer_norm_slip(tuple(x.shape)))
         t = as_tensor(result, "the result of my_layer_norm")
         reference = torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
