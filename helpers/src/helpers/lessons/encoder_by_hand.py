@@ -32,7 +32,7 @@ def embed(weights, config, input_ids, token_type_ids, prefix=""):
     return layer_norm(x, weights[e + "LayerNorm.weight"], weights[e + "LayerNorm.bias"], config["layer_norm_eps"])
 
 
-# %% notebooks/05_encoder_by_hand.ipynb, cell 25
+# %% notebooks/05_encoder_by_hand.ipynb, cell 41
 def linear(x, weights, name):
     return x @ weights[name + ".weight"].T + weights[name + ".bias"]  # weights are stored (out, in)
 
@@ -49,54 +49,55 @@ def merge_heads(x):
     return x.transpose(1, 2).reshape(batch, seq, heads * head_dim)
 
 
-# %% notebooks/05_encoder_by_hand.ipynb, cell 26
+# %% notebooks/05_encoder_by_hand.ipynb, cell 53
 def attention_scores(q, k, attention_mask):
-    """Scaled dot products of every query with every key, padded keys pushed to a large negative."""
+    """Scaled dot products of every query with every key, padded keys replaced by the most negative float."""
     scores = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])  # (batch, heads, query, key)
     padded = attention_mask[:, None, None, :] == 0  # (batch, 1, 1, key): the same for every head and query
-    return scores.masked_fill(padded, torch.finfo(scores.dtype).min)  # exp(most negative float) = 0
+    return scores.masked_fill(padded, torch.finfo(scores.dtype).min)  # exp(most negative float - max) = 0
 
 
-def self_attention(x, attention_mask, weights, config, prefix, scores_fn=attention_scores):
+def self_attention(x, attention_mask, weights, config, prefix):
     """BERT's self-attention block: returns the block's output and the attention probabilities."""
     heads = config["num_attention_heads"]
     q, k, v = (split_heads(linear(x, weights, prefix + "self." + n), heads) for n in ("query", "key", "value"))
-    probs = torch.softmax(scores_fn(q, k, attention_mask), dim=-1)  # over the keys: each row sums to 1
+    probs = torch.softmax(attention_scores(q, k, attention_mask), dim=-1)  # over the keys: each row sums to 1
     out = linear(merge_heads(probs @ v), weights, prefix + "output.dense")  # weighted sum of values, projected
     out = layer_norm(x + out, weights[prefix + "output.LayerNorm.weight"],  # residual, then LayerNorm
                      weights[prefix + "output.LayerNorm.bias"], config["layer_norm_eps"])
     return out, probs
 
 
-# %% notebooks/05_encoder_by_hand.ipynb, cell 30
+# %% notebooks/05_encoder_by_hand.ipynb, cell 59
 def gelu(x):
     return 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))  # x * Phi(x): BERT's "gelu", not the tanh approximation
 
 
-def feed_forward(x, weights, config, prefix, act=gelu):
-    h = linear(act(linear(x, weights, prefix + "intermediate.dense")), weights, prefix + "output.dense")
+def feed_forward(x, weights, config, prefix):
+    h = linear(gelu(linear(x, weights, prefix + "intermediate.dense")), weights, prefix + "output.dense")
     return layer_norm(x + h, weights[prefix + "output.LayerNorm.weight"],  # residual, then LayerNorm
                       weights[prefix + "output.LayerNorm.bias"], config["layer_norm_eps"])
 
 
-def encoder_layer(x, attention_mask, weights, config, prefix, scores_fn=attention_scores, act=gelu):
-    x, probs = self_attention(x, attention_mask, weights, config, prefix + "attention.", scores_fn)
-    return feed_forward(x, weights, config, prefix, act), probs
+def encoder_layer(x, attention_mask, weights, config, prefix):
+    x, probs = self_attention(x, attention_mask, weights, config, prefix + "attention.")
+    return feed_forward(x, weights, config, prefix), probs
 
 
-# %% notebooks/05_encoder_by_hand.ipynb, cell 33
-def encoder(weights, config, input_ids, attention_mask, token_type_ids, prefix="", scores_fn=attention_scores,
-            act=gelu):
-    """The hand-written BERT body: (last_hidden_state, attention probabilities of every layer)."""
+# %% notebooks/05_encoder_by_hand.ipynb, cell 66
+def encoder(weights, config, input_ids, attention_mask, token_type_ids, prefix=""):
+    """The hand-written BERT body: (last_hidden_state, attention probabilities of every layer).
+
+    prefix: where the body's weights sit in the file ("bert." in a checkpoint with a task head, section 9)."""
     x = embed(weights, config, input_ids, token_type_ids, prefix)
     all_probs = []
     for i in range(config["num_hidden_layers"]):
-        x, probs = encoder_layer(x, attention_mask, weights, config, f"{prefix}encoder.layer.{i}.", scores_fn, act)
+        x, probs = encoder_layer(x, attention_mask, weights, config, f"{prefix}encoder.layer.{i}.")
         all_probs.append(probs)
     return x, all_probs
 
 
-# %% notebooks/05_encoder_by_hand.ipynb, cell 45
+# %% notebooks/05_encoder_by_hand.ipynb, cell 80
 def classify(weights, config, input_ids, attention_mask, token_type_ids):
     """BertForSequenceClassification by hand: body, pooler (dense + tanh on [CLS]), classifier -> logits."""
     hidden, _ = encoder(weights, config, input_ids, attention_mask, token_type_ids, prefix="bert.")
