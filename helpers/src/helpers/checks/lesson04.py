@@ -11,23 +11,9 @@ from __future__ import annotations
 import operator
 from typing import Any, Sequence
 
-from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_finite, expect_shape, kit_forward,
-                   kit_model, kit_tokenizer, reject_mistakes)
+from .core import (Hint, as_tensor, call_traced, exercise, expect, expect_close, expect_finite, expect_shape,
+                   kit_forward, kit_model, kit_tokenizer, reject_mistakes)
 
-
-def _call(fn: Any, *args: Any, what: str, errors: dict[str, str]) -> Any:
-    """The learner's function, called once; a RuntimeError whose message holds a key of ``errors`` (a shape that
-    does not line up) gets that hint instead of torch's message, everything else the hints of ``call``."""
-    if callable(fn):
-        try:
-            return call(lambda: fn(*args), what=what)
-        except Hint as hint:
-            found = next((tip for text, tip in errors.items() if "RuntimeError" in str(hint) and text in str(hint)),
-                         None)
-            if found:
-                raise Hint(found) from None
-            raise
-    return call(fn, *args, what=what)
 
 # Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
 POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -67,10 +53,14 @@ def _pool_mistakes(h: Any, mask: Any) -> list[tuple[Any, str]]:
 @exercise
 def check_max_pool(max_pool: Any) -> str:
     hidden, mask = _padded_batch()
-    result = _call(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)",
-                   errors={"must match the size of tensor": "the mask is (batch, sequence) and the hidden states "
-                           "(batch, sequence, hidden): give the mask a last axis of size 1 (attention_mask."
-                           "unsqueeze(-1)) so that it lines up with every feature."})
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:  # the mask used without a last axis
+        if tuple(mask.shape) in shapes and tuple(hidden.shape) in shapes or "must match the size" in str(error):
+            return ("the mask is (batch, sequence) and the hidden states (batch, sequence, hidden): give the mask a "
+                    "last axis of size 1 (attention_mask.unsqueeze(-1)) so that it lines up with every feature.")
+        return None
+
+    result = call_traced(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)",
+                         slip=slip)
     if isinstance(result, tuple) and hasattr(result, "values") and hasattr(result, "indices"):  # torch.return_types
         raise Hint("torch.max(..., dim=1) returns (values, indices): return its .values.")
     t = as_tensor(result, "the result of max_pool").double()
@@ -163,11 +153,16 @@ def check_cosine_matrix(cosine_matrix: Any) -> str:
     generator = torch.Generator().manual_seed(3)
     # rows of very different lengths: a dot product alone would not be a cosine
     vectors = torch.randn(5, 8, generator=generator) * torch.tensor([[1.0], [3.0], [0.5], [2.0], [10.0]])
-    result = _call(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)", errors={
-        "cannot be multiplied": "an (n, hidden) matrix times an (n, hidden) matrix cannot be multiplied: multiply "
-                                "the unit rows by their transpose, unit @ unit.T.",
-        "must match the size of tensor": "embeddings.norm(dim=1) has shape (n,), which does not line up with the "
-                                         "(n, hidden) rows: keep the axis, norm(dim=1, keepdim=True), shape (n, 1)."})
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:
+        if shapes == [tuple(vectors.shape)] * 2 and "cannot be multiplied" in str(error):
+            return ("an (n, hidden) matrix times an (n, hidden) matrix cannot be multiplied: multiply the unit rows "
+                    "by their transpose, unit @ unit.T.")
+        if (vectors.shape[0],) in shapes:  # a length per row, without its axis
+            return ("embeddings.norm(dim=1) has shape (n,), which does not line up with the (n, hidden) rows: keep "
+                    "the axis, norm(dim=1, keepdim=True), shape (n, 1).")
+        return None
+
+    result = call_traced(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)", slip=slip)
     t = as_tensor(result, "the result of cosine_matrix").double()
     n, dim = vectors.shape
     expect_shape(t, (n, n), "the result", hints={
