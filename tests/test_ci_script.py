@@ -1,5 +1,5 @@
-""".ci/run installs Debian's chromium, fonts, nodejs and npm only when missing, without asking anything, then runs make test.
-Run here with stand-ins for apt-get, make and the rest (nothing is installed)."""
+""".ci/run installs Debian's chromium, fonts, nodejs and npm only when missing, without asking anything, then runs
+make test. Run here with stand-ins for apt-get, make and the rest (nothing is installed)."""
 
 from __future__ import annotations
 
