@@ -6,9 +6,11 @@
 import unicodedata
 from functools import lru_cache
 
-# the CJK ideograph blocks BERT spaces out (Chinese and Japanese kanji are written without spaces between words)
+# the CJK ideograph blocks BERT spaces out (Chinese and Japanese kanji are written without spaces between words),
+# as the Rust library has them: its sixth block starts at 0x2B920 where BERT's own code says 0x2B820 (section 7)
 CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
-              (0x2B820, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+              (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
+DROPPED = ("Cc", "Cf", "Co")  # control, format, private use; NOT unassigned code points (Cn): the library keeps those
 
 
 @lru_cache(maxsize=None)  # a corpus has few distinct characters: decide each one once
@@ -16,7 +18,7 @@ def clean_char(char):
     """BERT's clean-up of one character: '' (dropped), ' ', the character with spaces around it, or itself."""
     if char in "\t\n\r":
         return " "  # whitespace, although Unicode calls them control characters
-    if char in "\x00\ufffd" or unicodedata.category(char).startswith("C"):
+    if char in "\x00\ufffd" or unicodedata.category(char) in DROPPED:
         return ""  # control and format characters (zero-width space, ...), NUL and the replacement character
     if char.isspace():
         return " "  # no-break space, ideographic space, ...
@@ -153,9 +155,6 @@ def gpt2_pre_tokenize(text):
 
 
 # %% notebooks/03_tokenizers_by_hand.ipynb, cell 43
-NEVER = float("inf")  # the rank of a pair that was never merged
-
-
 def merge_pair(parts, pair):
     """Every occurrence of the two neighbours `pair` in `parts`, left to right, joined into one token."""
     merged, i = [], 0
@@ -170,6 +169,32 @@ def merge_pair(parts, pair):
 
 
 # %% notebooks/03_tokenizers_by_hand.ipynb, cell 44
+from collections import Counter
+
+
+def train_bpe(word_counts, num_merges, trace=None):
+    """The merges learned from {word: count}, rank 0 first; `trace` receives (pair, count, words) for each."""
+    words = {word: list(word) for word in word_counts}  # every word as its current tokens, single characters at first
+    merges = []
+    for _ in range(num_merges):
+        pairs = Counter()
+        for word, parts in words.items():
+            for pair in zip(parts, parts[1:]):
+                pairs[pair] += word_counts[word]  # a pair counts as often as its word occurs
+        if not pairs:
+            break  # every word is one token: nothing left to merge
+        best = max(pairs, key=pairs.get)  # the most frequent pair; a tie goes to the pair counted first
+        merges.append(best)
+        words = {word: merge_pair(parts, best) for word, parts in words.items()}
+        if trace is not None:
+            trace.append((best, pairs[best], words))
+    return merges
+
+
+# %% notebooks/03_tokenizers_by_hand.ipynb, cell 50
+NEVER = float("inf")  # the rank of a pair that was never merged
+
+
 def bpe(word, ranks, trace=None):
     """A word (bytes as characters) as BPE tokens; `trace`, a list, receives (rank, pair, parts) for each merge."""
     parts = list(word)
@@ -183,7 +208,7 @@ def bpe(word, ranks, trace=None):
     return parts
 
 
-# %% notebooks/03_tokenizers_by_hand.ipynb, cell 48
+# %% notebooks/03_tokenizers_by_hand.ipynb, cell 56
 class ByteLevelBPE(HandTokenizer):
     """Byte-level BPE from a vocabulary and a merge list (vocab.json + merges.txt): GPT-2's, or SmolLM2's."""
 
@@ -197,7 +222,8 @@ class ByteLevelBPE(HandTokenizer):
         tokens = []
         for word in gpt2_pre_tokenize(part):
             if word not in self.cache:  # each distinct word is merged once
-                self.cache[word] = self.merge(word, self.ranks)
+                known = "".join(char for char in word if char in self.vocab)  # a byte with no token: dropped
+                self.cache[word] = self.merge(known, self.ranks)
             tokens += self.cache[word]
         return tokens
 
@@ -205,7 +231,7 @@ class ByteLevelBPE(HandTokenizer):
         return bytes(CHAR_TO_BYTE[char] for i in ids for char in self.tokens[i]).decode("utf-8", errors="replace")
 
 
-# %% notebooks/03_tokenizers_by_hand.ipynb, cell 50
+# %% notebooks/03_tokenizers_by_hand.ipynb, cell 58
 import json
 
 
