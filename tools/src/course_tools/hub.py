@@ -196,12 +196,17 @@ class LocalHub:
     def stop(self, grace: float = 20) -> list[int]:
         """Stop the hub (SIGTERM: it stops the servers), then kill whatever of this run is left. Returns the pids
         that had to be killed after the grace period."""
+        deadline = time.monotonic() + grace
         if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGTERM)
             try:
                 self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 pass
+        # The proxy and the services got the same SIGTERM and may still be exiting when the hub is gone (on a
+        # loaded machine, seconds later): give them what is left of the grace period before calling them leftovers.
+        while self.processes() and time.monotonic() < deadline:
+            time.sleep(0.2)
         leftover = sorted(self.processes())
         for _ in range(50):
             pids = sorted(self.processes())
