@@ -16,22 +16,6 @@ from helpers.checks import HINT, lesson03
 # ---------------------------------------------------------------- exercise 1: one BPE merge step
 
 
-def ms_reference(parts, ranks):
-    known = [pair for pair in zip(parts, parts[1:]) if pair in ranks]
-    if not known:
-        return list(parts)
-    best = min(known, key=ranks.get)
-    out, i = [], 0
-    while i < len(parts):
-        if tuple(parts[i:i + 2]) == best:
-            out.append(parts[i] + parts[i + 1])
-            i += 2
-        else:
-            out.append(parts[i])
-            i += 1
-    return out
-
-
 def ms_lesson(parts, ranks):
     from helpers.lessons.tokenizers_by_hand import NEVER, merge_pair
 
@@ -54,9 +38,9 @@ def ms_sorted_ranks(parts, ranks):
     return parts
 
 
-def _merge_all(parts, pair, first_only=False, glue=""):
+def _merge_all(parts, pair, first_only=False, glue="", drop_last=False):
     out, i, done = [], 0, False
-    while i < len(parts):
+    while i < len(parts) - drop_last:
         if i + 1 < len(parts) and (parts[i], parts[i + 1]) == pair and not (first_only and done):
             out.append(parts[i] + glue + parts[i + 1])
             i, done = i + 2, True
@@ -92,14 +76,14 @@ def ms_with_space(parts, ranks):
 
 
 def ms_until_done(parts, ranks):
-    while (nxt := ms_reference(parts, ranks)) != list(parts):
+    while (nxt := ms_lesson(parts, ranks)) != list(parts):
         parts = nxt
     return list(parts)
 
 
 def ms_none_when_done(parts, ranks):
     known = [pair for pair in zip(parts, parts[1:]) if pair in ranks]
-    return ms_reference(parts, ranks) if known else None
+    return ms_lesson(parts, ranks) if known else None
 
 
 def ms_string_replace(parts, ranks):  # the issue's example: 'xa b a b' -> 'xab ab'
@@ -112,17 +96,7 @@ def ms_string_replace(parts, ranks):  # the issue's example: 'xa b a b' -> 'xab 
 
 def ms_drops_last(parts, ranks):  # stops one before the end, to look at parts[i + 1]
     known = [pair for pair in zip(parts, parts[1:]) if pair in ranks]
-    if not known:
-        return list(parts)
-    best, out, i = min(known, key=ranks.get), [], 0
-    while i < len(parts) - 1:
-        if (parts[i], parts[i + 1]) == best:
-            out.append(parts[i] + parts[i + 1])
-            i += 2
-        else:
-            out.append(parts[i])
-            i += 1
-    return out
+    return _merge_all(parts, min(known, key=ranks.get), drop_last=True) if known else list(parts)
 
 
 def ms_global_lowest(parts, ranks):  # the lowest rank of the whole list, in the word or not
@@ -175,7 +149,7 @@ WRONG_MERGE_STEP = by_hint({
     "should be a function": "not a function",
 })
 test_merge_step_wrong_answers_get_their_hint, test_merge_step_right_answers_pass = answer_tests(
-    lesson03.check_merge_step, WRONG_MERGE_STEP, by_name([ms_reference, ms_lesson, ms_sorted_ranks, ms_indices]))
+    lesson03.check_merge_step, WRONG_MERGE_STEP, by_name([ms_lesson, ms_sorted_ranks, ms_indices]))
 
 
 def test_string_replace_merge_is_caught_on_the_issues_case(capsys):

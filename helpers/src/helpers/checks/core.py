@@ -88,6 +88,20 @@ def call(fn: Any, *args: Any, what: str = "your function", allow_none: bool = Fa
     return result
 
 
+def keepdim_slip(x_shape: tuple[int, ...], reductions: str, of: str) -> Callable[[str, list, Exception], str | None]:
+    """A ``slip`` for :func:`call_traced`: ``reductions`` (e.g. "max(dim=-1) and sum(dim=-1)") that dropped the
+    last axis of ``of`` (e.g. "the logits"), of shape ``x_shape``, so the result no longer lines up with it."""
+    dropped = x_shape[:-1]
+
+    def slip(op: str, shapes: list, error: Exception) -> str | None:
+        if x_shape in shapes and dropped in shapes and dropped:
+            return (f"{reductions} drop the last axis: a {dropped} result cannot line up with {of} {x_shape}. "
+                    f"Keep it with keepdim=True, {dropped + (1,)}.")
+        return None
+
+    return slip
+
+
 def call_traced(fn: Any, *args: Any, what: str, slip: Callable[[str, list, Exception], str | None]) -> Any:
     """``call(fn, *args)``; when a torch operation inside ``fn`` fails, the hint ``slip(operation, shapes, error)``
     gives for it instead of the raw error (``None`` keeps :func:`call`'s "raised ..." hint). ``operation`` is the

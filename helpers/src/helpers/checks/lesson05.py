@@ -16,7 +16,7 @@ import math
 from typing import Any, Callable
 
 from .core import (Hint, as_int, as_tensor, call, call_traced, close, exercise, expect_close, expect_match,
-                   expect_shape, hinted, kit_tokenizer)
+                   expect_shape, hinted, keepdim_slip, kit_tokenizer)
 
 # Very different lengths: two of the three rows are padded, so a missing or wrong mask shows.
 SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -323,18 +323,6 @@ LAYER_NORM_HINTS = {
 }
 
 
-def _layer_norm_slip(x_shape: tuple[int, ...]) -> Callable[[str, list, Exception], str | None]:
-    dropped = x_shape[:-1]
-
-    def slip(op: str, shapes: list, error: Exception) -> str | None:
-        if x_shape in shapes and dropped in shapes:
-            return (f"x.mean(dim=-1) (and var, std) drop the feature axis: a {dropped} result cannot line up with x "
-                    f"{x_shape}. Keep the axis with keepdim=True, {dropped + (1,)}.")
-        return None
-
-    return slip
-
-
 @exercise
 def check_layer_norm(my_layer_norm: Any) -> str:
     """``my_layer_norm(x, weight, bias, eps)`` on the real summed embeddings and the embeddings' LayerNorm weights."""
@@ -345,8 +333,9 @@ def check_layer_norm(my_layer_norm: Any) -> str:
     w, b = weights["embeddings.LayerNorm.weight"], weights["embeddings.LayerNorm.bias"]
     big_eps = float(x.var(-1, unbiased=False).median())  # as large as a typical variance: where eps goes shows
     for eps, case in ((config["layer_norm_eps"], "the model's eps"), (big_eps, f"a large eps ({big_eps:.2g})")):
+        slip = keepdim_slip(tuple(x.shape), "x.mean(dim=-1) (and var, std)", "x")
         result = call_traced(my_layer_norm, x.clone(), w.clone(), b.clone(), eps,
-                         what="my_layer_norm(x, weight, bias, eps)", slip=_layer_norm_slip(tuple(x.shape)))
+                             what="my_layer_norm(x, weight, bias, eps)", slip=slip)
         t = as_tensor(result, "the result of my_layer_norm")
         reference = torch.nn.functional.layer_norm(x, (x.shape[-1],), w, b, eps)
         expect_match(t, reference, f"the result (with {case})", hinted(_layer_norm_mistakes(x, w, b, eps),

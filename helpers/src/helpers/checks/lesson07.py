@@ -9,10 +9,10 @@ twice), each with its hint.
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from typing import Any
 
 from .core import (Hint, as_tensor, call, call_traced, close, exercise, expect, expect_close, expect_shape, expect_type,
-                   kit_forward, kit_model, kit_pipeline, reject_mistakes)
+                   keepdim_slip, kit_forward, kit_model, kit_pipeline, reject_mistakes)
 
 COURSE_SENTENCES = ("I've been waiting for a HuggingFace course my whole life.", "I hate this so much!")
 MORE_SENTENCES = ("What a wonderful, moving film.", "The plot was dull and the acting worse.", "It was fine, I guess.")
@@ -65,18 +65,6 @@ def _log_softmax_mistakes(x: Any, what: str) -> list[tuple[Any, str]]:
     return mistakes
 
 
-def _log_softmax_slip(x_shape: tuple[int, ...]) -> Callable[[str, list, Exception], str | None]:
-    dropped = x_shape[:-1]
-
-    def slip(op: str, shapes: list, error: Exception) -> str | None:
-        if x_shape in shapes and dropped in shapes and dropped:
-            return (f"max(dim=-1) and sum(dim=-1) drop the last axis: a {dropped} result cannot line up with the "
-                    f"logits {x_shape}. Keep it with keepdim=True, {dropped + (1,)}.")
-        return None
-
-    return slip
-
-
 @exercise
 def check_log_softmax(fn: Any) -> str:
     """``fn(logits)`` must equal ``torch.log_softmax(logits, dim=-1)`` on tricky inputs, without changing its input."""
@@ -86,7 +74,8 @@ def check_log_softmax(fn: Any) -> str:
     cases = _log_softmax_cases()
     for what, x in cases:
         original = x.clone()
-        result = call_traced(fn, x, what="log_softmax", slip=_log_softmax_slip(tuple(x.shape)))
+        slip = keepdim_slip(tuple(x.shape), "max(dim=-1) and sum(dim=-1)", "the logits")
+        result = call_traced(fn, x, what="log_softmax", slip=slip)
         out = as_tensor(result, f"log_softmax({what})")
         expect(torch.equal(x, original), f"log_softmax changed its input on {what}: use `logits - m`, not "
                                          "`logits -= m` (an in-place subtraction overwrites the caller's logits).")
