@@ -27,6 +27,11 @@ RMS_WRONG = {
     "eps outside the root": (lambda x, w, e: x / (torch.sqrt(_ms(x)) + e) * w, "eps goes inside the square root"),
     "no eps": (lambda x, w, e: x / torch.sqrt(_ms(x)) * w, "eps is missing"),
     "over the sequence": (lambda x, w, e: x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + e) * w, "last axis"),
+    "mean over the whole tensor": (lambda x, w, e: x * torch.rsqrt(x.pow(2).mean() + e) * w, "whole tensor"),
+    "no keepdim": (lambda x, w, e: x * torch.rsqrt(x.pow(2).mean(-1) + e) * w, "keepdim=True"),
+    "eps added to the result": (lambda x, w, e: x / _ms(x).sqrt() * w + e, "eps is added to the result"),
+    "n - 1": (lambda x, w, e: x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) / (x.shape[-1] - 1) + e) * w, "n - 1"),
+    "Gemma's 1 + weight": (lambda x, w, e: x * torch.rsqrt(_ms(x) + e) * (1 + w), "Gemma"),
 }
 
 RMS_RIGHT = {
@@ -74,6 +79,11 @@ ROPE_WRONG = {
     "halves not swapped": (lambda x, c, s: x * c + torch.cat([-_halves(x)[0], _halves(x)[1]], -1) * s,
                            "is not a rotation"),
     "cos only": (lambda x, c, s: x * c, "off by up to"),
+    "cos on both parts": (lambda x, c, s: x * c + torch.cat([-_halves(x)[1], _halves(x)[0]], -1) * c,
+                          "multiplied by sin, not cos"),
+    "sin only": (lambda x, c, s: x * s, "the x * cos part is missing"),
+    "cos transposed": (lambda x, c, s: x * c.T + torch.cat([-_halves(x)[1], _halves(x)[0]], -1) * s.T,
+                       "did not broadcast"),
 }
 
 
@@ -89,6 +99,9 @@ ROPE_RIGHT = {
         _halves(x)[0] * c[..., :32] - _halves(x)[1] * s[..., :32],
         _halves(x)[1] * c[..., 32:] + _halves(x)[0] * s[..., 32:]], dim=-1),
     "complex numbers": _complex_rope,
+    "each half with the first half of cos": lambda x, c, s: torch.cat([
+        _halves(x)[0] * c[..., :32] - _halves(x)[1] * s[..., :32],
+        _halves(x)[1] * c[..., :32] + _halves(x)[0] * s[..., :32]], dim=-1),
 }
 
 
@@ -103,6 +116,8 @@ REPEAT_WRONG = {
     "expand on the wrong axis": (lambda x, n: x[:, None].expand(-1, n, -1, -1, -1).reshape(
         x.shape[0], -1, x.shape[2], x.shape[3]), "tiles the heads"),
     "heads reversed": (lambda x, n: x.repeat_interleave(n, dim=1).flip(1), "not in place"),
+    "expand on the heads axis itself": (lambda x, n: x.expand(-1, x.shape[1] * n, -1, -1), "expand can only stretch"),
+    "cat of the whole tensor": (lambda x, n: torch.cat([x] * n, dim=1), "tiles the heads"),
 }
 
 REPEAT_RIGHT = {
@@ -111,6 +126,8 @@ REPEAT_RIGHT = {
         x.shape[0], x.shape[1] * n, x.shape[2], x.shape[3]),
     "cat of repeated heads": lambda x, n: torch.cat([x[:, i:i + 1] for i in range(x.shape[1]) for _ in range(n)], 1),
     "index_select": lambda x, n: x.index_select(1, torch.arange(x.shape[1] * n) // n),
+    "expand first, transpose, reshape": lambda x, n: x[:, None].expand(-1, n, -1, -1, -1).transpose(1, 2).reshape(
+        x.shape[0], -1, x.shape[2], x.shape[3]),
 }
 
 

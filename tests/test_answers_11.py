@@ -195,7 +195,47 @@ def filter_no_temperature(logits, temperature=1.0, top_k=0, top_p=1.0):
     return filter_logits(logits, 1.0, top_k, top_p)
 
 
+def _top_k(logits, top_k):
+    if not top_k:
+        return logits
+    return logits.masked_fill(logits < torch.topk(logits, top_k).values[..., -1:], INF)
+
+
+def filter_top_p_drops_the_crossing_token(logits, temperature=1.0, top_k=0, top_p=1.0):  # descending, no shift
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) > top_p
+        logits = logits.masked_fill(remove.scatter(-1, order, remove), INF)
+    return logits
+
+
+def filter_top_p_mask_left_sorted(logits, temperature=1.0, top_k=0, top_p=1.0):  # no scatter back
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, _ = torch.sort(logits)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) <= 1 - top_p
+        remove[..., -1] = False
+        logits = logits.masked_fill(remove, INF)
+    return logits
+
+
+def filter_top_k_plus_one(logits, temperature=1.0, top_k=0, top_p=1.0):
+    return filter_logits(_top_k(logits / temperature, top_k + 1 if top_k else 0), top_p=top_p)
+
+
+def filter_top_k_below_or_equal(logits, temperature=1.0, top_k=0, top_p=1.0):  # <= removes the k-th too
+    logits = logits / temperature
+    if top_k:
+        logits = logits.masked_fill(logits <= torch.topk(logits, top_k).values[..., -1:], INF)
+    return filter_logits(logits, top_p=top_p)
+
+
 WRONG_FILTERS = named([
+    (filter_top_p_drops_the_crossing_token, "also removes the token that crosses top_p"),
+    (filter_top_p_mask_left_sorted, "put it back in each row's own order"),
+    (filter_top_k_plus_one, "top-k keeps the 10 largest"),
+    (filter_top_k_below_or_equal, "top-k keeps the 10 largest"),
     (filter_logits_zero_fill, "hold 0 instead of -inf"),
     (filter_logits_top_p_first, "divide by the temperature after"),
     (filter_big_negative, "large finite number"),
@@ -212,9 +252,25 @@ def filter_with_library(logits, temperature=1.0, top_k=0, top_p=1.0):  # transfo
 def filter_always_divides(logits, temperature=1.0, top_k=0, top_p=1.0):  # divides by 1.0 too
     return filter_logits(logits / temperature, 1.0, top_k, top_p)
 
+def filter_descending_shifted(logits, temperature=1.0, top_k=0, top_p=1.0):  # transformers 4's older top-p
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) > top_p
+        remove[..., 1:] = remove[..., :-1].clone()  # shift right: keep the token that crosses top_p
+        remove[..., 0] = False
+        logits = logits.masked_fill(remove.scatter(-1, order, remove), INF)
+    return logits
+
+
+def filter_divides_in_place(logits, temperature=1.0, top_k=0, top_p=1.0):  # the check passes a copy
+    logits /= temperature
+    return filter_logits(logits, 1.0, top_k, top_p)
+
 
 test_filter_wrong, test_filter_right = answer_tests(
-    lesson11.check_filter, WRONG_FILTERS, by_name([filter_logits, filter_with_library, filter_always_divides]),
+    lesson11.check_filter, WRONG_FILTERS, by_name([filter_logits, filter_with_library, filter_always_divides,
+                                                   filter_descending_shifted, filter_divides_in_place]),
     lambda answer: (answer, _prompt_logits()))
 
 

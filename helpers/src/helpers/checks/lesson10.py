@@ -87,6 +87,10 @@ def _call_rope(fn: Any, x: Any, cos: Any, sin: Any, what: str) -> Any:
                        f"each angle twice, once per half, so cos[..., :{half}] holds each pair's angle once. Multiply "
                        "the whole x by cos (and the rotated x by sin), or use cos[..., :half] with the halves."
                        ) from None
+        if "RuntimeError" in str(hint) and "must match the size" in str(hint):
+            raise Hint(f"x, cos and sin did not broadcast: x is {tuple(x.shape)} = (batch, heads, seq, head_dim) and "
+                       f"cos, sin are {tuple(cos.shape)} = (seq, head_dim), which broadcast against x as they are: "
+                       "no transposing or reshaping needed.") from None
         raise
 
 
@@ -107,6 +111,11 @@ RMS_HINTS = {
               "shows).",
     "wrong axis": "normalise each token's vector over its features: the mean over the last axis (dim=-1), "
                   "keepdim=True.",
+    "whole tensor": "x.pow(2).mean() without dim averages over the whole tensor: each token's vector gets its own "
+                    "RMS, x.pow(2).mean(dim=-1, keepdim=True).",
+    "eps added outside": "eps is added to the result: it belongs inside the square root, sqrt(mean(x ** 2) + eps).",
+    "n - 1": "the mean square divides the sum of squares by n (the number of features), not n - 1.",
+    "gemma": "(1 + weight) is Gemma's RMSNorm; Llama's multiplies by the weight itself.",
 }
 
 
@@ -123,6 +132,10 @@ def _rms_mistakes(x: Any, w: Any, eps: float) -> dict[str, Callable[[], Any]]:
         "eps outside": lambda: x / (torch.sqrt(ms) + eps) * w,
         "no eps": lambda: x / torch.sqrt(ms) * w,
         "wrong axis": lambda: x * torch.rsqrt(x.pow(2).mean(1, keepdim=True) + eps) * w,
+        "whole tensor": lambda: x * torch.rsqrt(x.pow(2).mean() + eps) * w,
+        "eps added outside": lambda: x * torch.rsqrt(ms) * w + eps,
+        "n - 1": lambda: x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) / (x.shape[-1] - 1) + eps) * w,
+        "gemma": lambda: x * torch.rsqrt(ms + eps) * (1 + w),
     }
 
 
@@ -140,8 +153,14 @@ def check_rms_norm(my_rms_norm: Any) -> str:
         with torch.no_grad():
             reference_module.weight.copy_(w)
             reference = reference_module(x)
-        t = as_tensor(call(my_rms_norm, x.clone(), w.clone(), eps, what="my_rms_norm(x, weight, eps)"),
-                      "the result of my_rms_norm")
+        try:
+            t = as_tensor(call(my_rms_norm, x.clone(), w.clone(), eps, what="my_rms_norm(x, weight, eps)"),
+                          "the result of my_rms_norm")
+        except Hint as hint:
+            if "RuntimeError" in str(hint) and f"({x.shape[-1]})" in str(hint) and f"({x.shape[1]})" in str(hint):
+                raise Hint("the mean over the last axis lost that axis, so it cannot divide x feature by feature: "
+                           "keep it with x.pow(2).mean(dim=-1, keepdim=True).") from None
+            raise
         expect_match(t, reference, f"the result (with {case})", hinted(_rms_mistakes(x, w, eps), RMS_HINTS), ATOL,
                      f"with {case}, the result is off by up to {{diff:.3g}} from transformers' LlamaRMSNorm: "
                      "x / sqrt(mean(x ** 2 over the last axis) + eps) * weight.")
@@ -162,6 +181,8 @@ ROPE_HINTS = {
     "no rotation": "the result is x itself: multiply x by cos and add rotate_half(x) times sin.",
     "only rotate_half": "that is only the rotated half; the rotation is x * cos + rotate_half(x) * sin.",
     "halves not swapped": "(-first, second) is not a rotation: the rotated half is cat([-second, first]).",
+    "cos twice": "the rotated half is multiplied by sin, not cos: x * cos + rotate_half(x) * sin.",
+    "sin only": "the x * cos part is missing: x * cos + rotate_half(x) * sin.",
     "interleaved": "you rotated neighbouring features (2i, 2i + 1), each pair by its own angle: that is the "
                    "interleaved layout (the GGUF file's, exercise 4). This checkpoint's rows are in the halves "
                    "layout: pair i is feature i and feature i + head_dim/2. Split with x.chunk(2, dim=-1).",
@@ -177,6 +198,8 @@ def _rope_mistakes(x: Any, cos: Any, sin: Any) -> dict[str, Callable[[], Any]]:
     return {
         "neighbours": lambda: x * cos + neighbours * sin,
         "interleaved": lambda: x * _interleaved_angles(cos) + neighbours * _interleaved_angles(sin),
+        "cos twice": lambda: x * cos + half * cos,
+        "sin only": lambda: x * sin,
         "sign flipped": lambda: x * cos + torch.cat([second, -first], dim=-1) * sin,
         "cos sin swapped": lambda: x * sin + half * cos,
         "no rotation": lambda: x,
@@ -219,7 +242,15 @@ def check_repeat_kv(my_repeat_kv: Any) -> str:
     k, config = _inputs()["k"], _inputs()["config"]  # the real keys of layer 0, computed once
     n_rep = config["num_attention_heads"] // config["num_key_value_heads"]
     reference = repeat_kv(k, n_rep)
-    t = as_tensor(call(my_repeat_kv, k.clone(), n_rep, what="my_repeat_kv(x, n_rep)"), "the result of my_repeat_kv")
+    try:
+        t = as_tensor(call(my_repeat_kv, k.clone(), n_rep, what="my_repeat_kv(x, n_rep)"),
+                      "the result of my_repeat_kv")
+    except Hint as hint:
+        if "expanded size" in str(hint):
+            raise Hint("expand can only stretch an axis of size 1: add one first, x[:, :, None] is (batch, kv_heads, "
+                       "1, seq, d); expand that axis to n_rep, then reshape to (batch, kv_heads * n_rep, seq, d)."
+                       ) from None
+        raise
     if t.ndim == 5:
         raise Hint(f"the result has 5 axes {tuple(t.shape)}: after expanding, reshape to "
                    f"(batch, kv_heads * n_rep, seq, d) = {tuple(reference.shape)}.")

@@ -227,7 +227,7 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
                 mine[~removed], ref[~removed], rtol=1e-5, atol=1e-5):
             continue
         kept_mine, kept_ref = int(torch.isfinite(mine).sum()), int((~removed).sum())
-        if k == 0 and kept_mine < kept_ref:
+        if k == 0 and kept_mine <= rows.shape[0] < kept_ref:
             raise Hint(f"{what} keeps {kept_mine} tokens over all rows, the library {kept_ref}: top_k=0 means "
                        "top-k is switched off (keep everything it would touch).")
         if p == 1.0 and k == 0 and kept_mine != kept_ref:
@@ -244,11 +244,34 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
         if torch.equal(torch.isfinite(mine), ~removed):
             raise Hint(f"{what} keeps the right tokens but changes their values: kept logits are the logits divided "
                        "by the temperature, nothing else.")
+        _explain_kept(mine, ref, what, k, p)
         raise Hint(f"{what} keeps {kept_mine} tokens over all rows; generate's processors keep {kept_ref}. "
                    "Top-p: sort ascending, softmax, cumsum, remove where the cumulative sum <= 1 - top_p, always "
                    "keep the best token.")
     return ("your filters equal generate's TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper, in "
             f"generate's order, for {len(FILTER_SETTINGS)} settings.")
+
+
+def _explain_kept(mine: Any, ref: Any, what: str, k: int, p: float) -> None:
+    """Hints for a filter that keeps the wrong set of tokens: top-k's count, the token that crosses top_p, the mask
+    left in sorted order."""
+    import torch
+
+    kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
+    if p == 1.0 and k > 0:
+        raise Hint(f"{what} keeps {kept_mine.sum(-1).float().mean():.1f} tokens per row on average, generate {k}: "
+                   f"top-k keeps the {k} largest logits of each row (and ties with the k-th). Remove the logits below "
+                   "the k-th largest, torch.topk(logits, k).values[..., -1:], nothing more, nothing less.")
+    lowest = torch.where(kept_ref, ref, float("inf")).argmin(dim=-1, keepdim=True)  # the token that crosses top_p
+    without_crossing = kept_ref.scatter(-1, lowest, False)
+    best_kept = without_crossing | (kept_ref.sum(-1, keepdim=True) == 1) & kept_ref  # with "keep the best" added
+    if torch.equal(kept_mine, without_crossing) or torch.equal(kept_mine, best_kept):
+        raise Hint(f"{what} also removes the token that crosses top_p: top-p keeps the smallest set of most likely "
+                   "tokens whose probabilities add up to at least top_p, the one that crosses the line included "
+                   "(ascending: remove where the cumulative sum <= 1 - top_p).")
+    if torch.equal(kept_mine.sum(-1), kept_ref.sum(-1)):
+        raise Hint(f"{what} keeps as many tokens per row as generate but not the same ones: the mask was made in "
+                   "sorted order; put it back in each row's own order, remove.scatter(-1, order, remove).")
 
 
 # (seed, temperature, top_k, top_p, rows, prompt) of the one-step check: each draw is compared with generate's
