@@ -3,6 +3,8 @@
 #   make workspace    copy into workspace/ the notebooks you don't have yet; never overwrites one you have
 #   make reset NB=3   keep your copy of notebook 03 as a dated backup (workspace/backups/), restore the course's
 #   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
+#   make portability  the notebooks under other CPU kernels, thread counts and a kit fine-tuned elsewhere: all green
+#   make canary       the notebooks and exercise tests against the newest libraries on PyPI (throwaway venv)
 #   make test-fast    contributors: the unit tests that need neither the kit nor a kernel (tests/conftest.py markers)
 #   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
 #   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
@@ -40,7 +42,7 @@ TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 TEST_WORKERS ?= 2
 PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: setup models test test-fast lab bench workspace reset course lint hub hub-sync bench-hub site
+.PHONY: setup models test portability canary test-fast lab bench workspace reset course lint hub hub-sync bench-hub site
 
 setup: $(STAMP)
 
@@ -62,6 +64,17 @@ test: models
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -rs -n $(TEST_WORKERS) --dist loadfile --durations=40 \
 		--junitxml=build/test-results.xml tests $(COURSE_NOTEBOOKS) --nbval \
 		--nbval-sanitize-with tests/sanitize.cfg --nbval-cell-timeout=600
+
+# The notebooks under other CPU kernels (AVX2, generic), 1 and 3 threads, and a kit fine-tuned under the generic
+# kernels: every run must pass (tests/portability.py; table in build/portability/report.md). About 20 minutes.
+portability: models
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/portability.py
+
+# The course against the newest transformers, tokenizers, torch and jupyterlab on PyPI (or CANARY="--pin
+# transformers==5.25.0"), in a throwaway venv (build/canary/venv): report per notebook in build/canary/report.md.
+CANARY ?=
+canary: models
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/canary.py $(CANARY)
 
 test-fast: setup
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile -m "not kit and not notebooks" tests

@@ -6,7 +6,7 @@ exactly one line, never a traceback, and its result is truthy exactly when that 
 
     WRONG = {"no scale": (answer, "forgot the scale"), ...}   # case name -> (answer, hint substring)
     RIGHT = {"einsum": answer, ...}                           # case name -> answer
-    test_wrong_attention, test_right_attention = answer_tests(lesson05.check_attention, WRONG, RIGHT)
+    test_wrong_attention, test_right_attention = answer_tests(lesson05.check_causal_attention, WRONG, RIGHT)
 
 ``arguments(answer)`` turns a table's entry into the check's arguments (by default the answer alone), so an entry may
 be a value, a function the check calls, or a function of no arguments that builds the check's arguments from the kit.

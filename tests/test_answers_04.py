@@ -30,7 +30,11 @@ WRONG_POOLS = {
     "still has a sequence axis": lambda h, mask: h.masked_fill(_pad(mask), float("-inf")),
     "leave out keepdim=True": lambda h, mask: h.masked_fill(_pad(mask), float("-inf")).max(dim=1, keepdim=True).values,
     "the sequence axis only (dim=1)": lambda h, mask: h.masked_fill(_pad(mask), float("-inf")).max(dim=2).values,
-    "raised RuntimeError": lambda h, mask: h.masked_fill(mask == 0, float("-inf")).max(dim=1).values,  # no unsqueeze
+    "attention_mask.unsqueeze(-1)": lambda h, mask: h.masked_fill(mask == 0, float("-inf")).max(dim=1).values,
+    "you filled the REAL tokens with -inf": lambda h, mask: h.masked_fill(mask.unsqueeze(-1) == 1, float("-inf")).max(
+        dim=1).values,
+    "you left out [CLS] and [SEP]": lambda h, mask: torch.stack(
+        [row[1:int(m.sum()) - 1].max(dim=0).values for row, m in zip(h, mask)]),
     "did you forget `return`": lambda h, mask: None,
 }
 
@@ -38,6 +42,8 @@ RIGHT_POOLS = {
     "masked_fill -inf": lambda h, mask: h.masked_fill(_pad(mask), float("-inf")).max(dim=1).values,
     "masked_fill -1e9": lambda h, mask: h.masked_fill(_pad(mask), -1e9).max(dim=1).values,
     "torch.where": lambda h, mask: torch.where(mask.bool()[..., None], h, torch.finfo(h.dtype).min).amax(dim=1),
+    "offset of -1e9 on padding": lambda h, mask: (h + (mask.unsqueeze(-1) - 1) * 1e9).max(dim=1).values,
+    "a list of lists": lambda h, mask: h.masked_fill(_pad(mask), float("-inf")).max(dim=1).values.tolist(),
     "one sentence at a time": _per_sentence,
     "numpy": lambda h, mask: np.where(mask.numpy()[..., None] == 1, h.numpy(), -np.inf).max(axis=1),
 }
@@ -62,6 +68,8 @@ WRONG_SHAPES = {
     "not True/False": (3, 12, 11, True),
     "should be a tuple of ints; got str": "(3, 12, 11, 11)",
     "the first axis is the batch": (2, 12, 11, 11),
+    "the heads come second": (3, 11, 11, 12),
+    "the size of each head's vectors": (3, 12, 11, 32),
 }
 
 RIGHT_SHAPES = {
@@ -85,7 +93,10 @@ WRONG_COSINES = {
     "normalised the columns": lambda e: _unit(e, 0) @ _unit(e, 0).T,
     "cosine distance": lambda e: 1 - _unit(e) @ _unit(e).T,
     "compare every sentence with every other one": lambda e: F.cosine_similarity(e, e, dim=-1),
-    "raised RuntimeError": lambda e: _unit(e) @ _unit(e),  # no transpose
+    "unit @ unit.T": lambda e: _unit(e) @ _unit(e),  # no transpose
+    "norm(dim=1, keepdim=True)": lambda e: (e / e.norm(dim=1)) @ (e / e.norm(dim=1)).T,
+    "features by features": lambda e: _unit(e).T @ _unit(e),
+    "normalised only the first factor": lambda e: _unit(e) @ e.T,
     "did you forget `return`": lambda e: None,
     "the diagonal should be 1": lambda e: (e @ e.T) / e.norm(),  # one global length
 }

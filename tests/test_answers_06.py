@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import functools
-
+import pytest
 import torch
 
-from answers import answer_tests, by_hint
+from answers import answer_tests, by_hint, by_name
 from helpers.checks import kit_model, kit_tokenizer
 from helpers.checks import lesson06 as checks
 
@@ -42,6 +41,19 @@ def _top_starts_and_ends(start, end, mask, max_len, k):  # the tempting shortcut
     return sorted(pairs, key=lambda span: float(start[span[0]] + end[span[1]]), reverse=True)[:k]
 
 
+def _start_in_context_only(start, end, mask, max_len, k):  # the mask applied to the starts, not the ends
+    n = len(start)
+    valid = [(s, e) for s in range(n) for e in range(s, min(s + max_len, n)) if mask[s]]
+    return sorted(valid, key=lambda span: float(start[span[0]] + end[span[1]]), reverse=True)[:k]
+
+
+def _greedy(start, end, mask, max_len, k):  # the k best starts, each with the best end after it
+    n, out = len(start), []
+    for s in start.masked_fill(~mask, -1e9).argsort(descending=True)[:k].tolist():
+        out.append((s, max(range(s, min(s + max_len, n)), key=lambda e: float(end[e]) if mask[e] else -1e9)))
+    return out
+
+
 WRONG_SPANS = {
     "outside the context": lambda *a: _spans(*a, masked=False),
     "ends before it starts": lambda *a: _spans(*a, ordered=False),
@@ -54,6 +66,11 @@ WRONG_SPANS = {
     "the same span twice": lambda *a: [_spans(*a)[0]] * a[4],
     "did you forget `return`": lambda *a: None,
     "should be a list of (start, end) pairs": lambda *a: [s for s, _ in _spans(*a)],
+    "starts or ends outside the context": _start_in_context_only,
+    "exactly max_answer_len": lambda s, e, m, n, k: _spans(s, e, m, n, k, longest=n - 1),
+    "not their product": lambda s, e, m, n, k: sorted(_spans(s, e, m, n, len(s) ** 2), reverse=True,
+                                                      key=lambda span: float(s[span[0]] * e[span[1]]))[:k],
+    "a valid span is missing: ": _greedy,
 }
 
 RIGHT_SPANS = {
@@ -73,48 +90,87 @@ def _lm():
     return kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
 
 
-@functools.lru_cache(maxsize=4)
-def _logits(prompt):
-    tokenizer, model = _lm()
+def _forward(model, tokenizer, prompts, side=None, mask=True):
+    batch = tokenizer(prompts, padding=True, return_tensors="pt", **({"padding_side": side} if side else {}))
     with torch.no_grad():
-        return model(**tokenizer(prompt, return_tensors="pt")).logits[0]
+        logits = model(**batch).logits if mask else model(input_ids=batch["input_ids"]).logits
+    return logits, batch["attention_mask"]
 
 
-def _top(prompt, k, position=-1, probs=lambda logits: logits.softmax(-1), text=None, order=True):
+def _last_real(logits, mask):
+    return logits[torch.arange(len(mask)), mask.sum(dim=-1) - 1]
+
+
+def gather_last_real(model, tokenizer, prompts):
+    return _last_real(*_forward(model, tokenizer, prompts)).softmax(dim=-1)
+
+
+def left_padding_last_position(model, tokenizer, prompts):
+    tokenizer.padding_side = "left"  # changes the tokenizer it was given: the check restores it
+    return _forward(model, tokenizer, prompts)[0][:, -1].softmax(dim=-1)
+
+
+def padding_side_argument(model, tokenizer, prompts):
+    return _forward(model, tokenizer, prompts, side="left")[0][:, -1].softmax(dim=-1)
+
+
+def right_padding_no_mask(model, tokenizer, prompts):  # causal: a real token never sees the padding after it
+    return _last_real(*_forward(model, tokenizer, prompts, mask=False)).softmax(dim=-1)
+
+
+def float64_softmax_list(model, tokenizer, prompts):
+    return list(_last_real(*_forward(model, tokenizer, prompts)).double().softmax(dim=-1))
+
+
+def last_index_by_argmax(model, tokenizer, prompts):  # the last 1 of each mask row, found from the right
+    logits, mask = _forward(model, tokenizer, prompts)
+    last = mask.shape[1] - 1 - mask.flip(-1).argmax(dim=-1)
+    return torch.softmax(logits[torch.arange(len(prompts)), last], dim=-1)
+
+
+def _one_by_one(model, tokenizer, prompts):
+    rows = []
+    for p in prompts:
+        with torch.no_grad():
+            rows.append(model(**tokenizer(p, return_tensors="pt")).logits[0, -1].softmax(-1))
+    return torch.stack(rows)
+
+
+def _notebook_model(model, tokenizer, prompts):  # ignores its arguments, as if it used the notebook's lm
+    return _alone_copy()
+
+
+def _alone_copy():
+    from helpers.checks.lesson06 import _alone
+
+    return _alone().clone()
+
+
+WRONG_NEXT = {
+    "position -1 of a shorter prompt is padding": lambda m, t, p: _forward(m, t, p)[0][:, -1].softmax(-1),
+    "must get the attention_mask too": lambda m, t, p: _forward(m, t, p, side="left", mask=False)[0][:, -1].softmax(-1),
+    "predictions after the first token": lambda m, t, p: _forward(m, t, p)[0][:, 0].softmax(-1),
+    "each row must sum to 1": lambda m, t, p: _last_real(*_forward(m, t, p)).softmax(dim=0),
+    "those are log-probabilities": lambda m, t, p: _last_real(*_forward(m, t, p)).log_softmax(-1),
+    "those are logits": lambda m, t, p: _last_real(*_forward(m, t, p)),
+    "they only fit in one tensor padded": lambda m, t, p: m(**t(p, return_tensors="pt")).logits,
+    "you ran the model 3 times": _one_by_one,
+    "never called the model it was given": _notebook_model,
+    "that is one row": lambda m, t, p: gather_last_real(m, t, p)[-1],
+    "a distribution for every position": lambda m, t, p: _forward(m, t, p)[0].softmax(-1),
+    "did you forget `return`": lambda m, t, p: None,
+}
+
+RIGHT_NEXT = by_name([gather_last_real, left_padding_last_position, padding_side_argument, right_padding_no_mask,
+                      float64_softmax_list, last_index_by_argmax])
+
+test_wrong_next_token_probs_get_their_hint, test_right_next_token_probs_pass = answer_tests(
+    checks.check_next_token_probs, by_hint(WRONG_NEXT), RIGHT_NEXT)
+
+
+@pytest.mark.usefixtures("kit")
+def test_the_check_leaves_the_shared_tokenizer_as_it_was(capsys):
     tokenizer, _ = _lm()
-    logits = _logits(prompt)[position]
-    p = probs(logits)
-    top = logits.topk(k, largest=True, sorted=True)
-    ids, values = top.indices.tolist(), p[top.indices].tolist()
-    if not order:
-        ids, values = ids[::-1], values[::-1]
-    text = text or (lambda i: tokenizer.decode([i]))
-    return [(text(i), v) for i, v in zip(ids, values)]
-
-
-WRONG_TOP = {
-    "those are logits": lambda prompt, k: _top(prompt, k, probs=lambda logits: logits),
-    "log-probabilities": lambda prompt, k: _top(prompt, k, probs=lambda logits: logits.log_softmax(-1)),
-    "over the top k only": lambda prompt, k: (lambda pairs: [(t, p / sum(q for _, q in pairs)) for t, p in pairs])(
-        _top(prompt, k)),
-    "after the first token": lambda prompt, k: _top(prompt, k, position=0),
-    "those are token ids": lambda prompt, k: _top(prompt, k, text=lambda i: i),
-    "in the wrong order": lambda prompt, k: _top(prompt, k, order=False),
-    "use the `prompt` argument": lambda prompt, k: _top("The capital of France is", k),  # the notebook's PROMPT
-    "return exactly k": lambda prompt, k: _top(prompt, 5),  # the notebook's TOP_K
-    "did you forget `return`": lambda prompt, k: None,
-    "a probability (a number)": lambda prompt, k: [(t, "high") for t, _ in _top(prompt, k)],
-}
-
-RIGHT_TOP = {
-    "decode": lambda prompt, k: _top(prompt, k),
-    "convert_ids_to_tokens": lambda prompt, k: _top(prompt, k, text=lambda i: kit_tokenizer(
-        "generator").convert_ids_to_tokens(i)),
-    "tensor probabilities": lambda prompt, k: [(t, torch.tensor(p)) for t, p in _top(prompt, k)],
-    "float64 softmax": lambda prompt, k: _top(prompt, k, probs=lambda logits: logits.double().softmax(-1)),
-    "lists, not tuples": lambda prompt, k: [[t, p] for t, p in _top(prompt, k)],
-}
-
-
-test_wrong_top_next_tokens_get_their_hint, test_right_top_next_tokens_pass = answer_tests(
-    checks.check_top_next_tokens, by_hint(WRONG_TOP), RIGHT_TOP)
+    before = tokenizer.padding_side
+    checks.check_next_token_probs(left_padding_last_position)
+    assert tokenizer.padding_side == before and "Passed" in capsys.readouterr().out

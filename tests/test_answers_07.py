@@ -8,75 +8,86 @@ from answers import answer_tests, by_hint
 from helpers.checks import lesson07 as checks
 
 
-def _naive(x):
-    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)
+def _lse_naive(x):  # the textbook formula: exp overflows
+    return x - torch.log(torch.exp(x).sum(dim=-1, keepdim=True))
+
+
+def _log_of_stable_softmax(x):  # right until a probability underflows to 0
+    e = torch.exp(x - x.max(dim=-1, keepdim=True).values)
+    return torch.log(e / e.sum(dim=-1, keepdim=True))
+
+
+def _max_not_added_back(x):
+    return x - torch.log(torch.exp(x - x.max(dim=-1, keepdim=True).values).sum(dim=-1, keepdim=True))
+
+
+def _no_keepdim_max(x):
+    m = x.max(dim=-1).values
+    return x - m - torch.log(torch.exp(x - m).sum(dim=-1, keepdim=True))
+
+
+def _no_keepdim_sum(x):
+    m = x.max(dim=-1, keepdim=True).values
+    return x - m - torch.log(torch.exp(x - m).sum(dim=-1))
+
+
+def _global_max(x):  # one maximum for the whole tensor: a row far below it underflows entirely
+    m = x.max()
+    return x - m - torch.log(torch.exp(x - m).sum(dim=-1, keepdim=True))
 
 
 def _in_place(x):
     x -= x.max(dim=-1, keepdim=True).values
-    return torch.exp(x) / torch.exp(x).sum(dim=-1, keepdim=True)
-
-
-def _global_max(x):
-    e = torch.exp(x - x.max())
-    return e / e.sum(dim=-1, keepdim=True)
-
-
-def _no_keepdim_max(x):
-    e = torch.exp(x - x.max(dim=-1).values)
-    return e / e.sum(dim=-1, keepdim=True)
-
-
-def _whole_sum(x):
-    e = torch.exp(x - x.max(dim=-1, keepdim=True).values)
-    return e / e.sum()
+    return x - torch.log(torch.exp(x).sum(dim=-1, keepdim=True))
 
 
 def _no_return(x):
-    torch.softmax(x, dim=-1)
+    torch.log_softmax(x, dim=-1)
 
 
-WRONG_SOFTMAX = {
-    "nan or inf: subtract each row's own maximum": _naive,
+WRONG_LOG_SOFTMAX = {
+    "-inf: exp overflows": _lse_naive,
+    "the probability underflowed to 0": _log_of_stable_softmax,
+    "add m back": _max_not_added_back,
+    "use keepdim=True in max": _no_keepdim_max,
+    "use keepdim=True in sum": _no_keepdim_sum,
     "changed its input": _in_place,
-    "down the columns": lambda x: torch.softmax(x, dim=0),
-    "each row had the wrong maximum": _no_keepdim_max,
-    "the whole tensor sums to 1": _whole_sum,
+    "down the columns": lambda x: torch.log_softmax(x, dim=0),
+    "those are probabilities": lambda x: torch.softmax(x, dim=-1),
     "did you forget `return`": _no_return,
-    "one number per row": lambda x: x.max(dim=-1, keepdim=True).values,
-    "rows do not sum to 1": lambda x: (lambda e: e / (e.sum(dim=-1, keepdim=True) + 1e-3))(
-        torch.exp(x - x.max(dim=-1, keepdim=True).values)),  # an epsilon "against division by zero"
+    "one number per row": lambda x: torch.logsumexp(x, dim=-1, keepdim=True),
+    "off by up to": lambda x: torch.log_softmax(x, dim=-1) * 1.01,
+    "look for exp overflowing": lambda x: torch.log_softmax(x, dim=-1) + torch.where(x > 500, float("nan"), 0.0),
 }
-# the global maximum fails only on rows of very different sizes: exp(-1000) = 0 in a whole row, then 0/0
-WRONG_SOFTMAX["nan or inf"] = _global_max
+WRONG_LOG_SOFTMAX["one maximum for the whole tensor"] = _global_max  # a row far below it: log(0) = -inf
 
 
 def _logsumexp(x):
-    return torch.exp(x - torch.logsumexp(x, dim=-1, keepdim=True))
+    return x - torch.logsumexp(x, dim=-1, keepdim=True)
 
 
-def _amax(x):
-    e = (x - x.amax(dim=-1, keepdim=True)).exp()
-    return e / e.sum(-1, keepdim=True)
+def _by_hand(x):
+    m = x.amax(dim=-1, keepdim=True)
+    return (x - m) - (x - m).exp().sum(-1, keepdim=True).log()
 
 
 def _float64(x):
     y = x.double()
-    e = torch.exp(y - y.max(dim=-1, keepdim=True).values)
-    return (e / e.sum(dim=-1, keepdim=True)).float()
+    m = y.max(dim=-1, keepdim=True).values
+    return (y - m - torch.log(torch.exp(y - m).sum(dim=-1, keepdim=True))).float()
 
 
-RIGHT_SOFTMAX = {
-    "subtract the maximum": _amax,
+RIGHT_LOG_SOFTMAX = {
+    "subtract the maximum, add it back": _by_hand,
     "logsumexp": _logsumexp,
     "in float64": _float64,
-    "torch.softmax itself": lambda x: torch.softmax(x, dim=-1),
-    "F.softmax, numpy out": lambda x: torch.nn.functional.softmax(x, dim=-1).numpy(),
+    "torch.log_softmax itself": lambda x: torch.log_softmax(x, dim=-1),
+    "F.log_softmax, numpy out": lambda x: torch.nn.functional.log_softmax(x, dim=-1).numpy(),
 }
 
 
-test_wrong_softmax_gets_its_hint, test_right_softmax_passes = answer_tests(
-    checks.check_stable_softmax, by_hint(WRONG_SOFTMAX), RIGHT_SOFTMAX)
+test_wrong_log_softmax_gets_its_hint, test_right_log_softmax_passes = answer_tests(
+    checks.check_log_softmax, by_hint(WRONG_LOG_SOFTMAX), RIGHT_LOG_SOFTMAX)
 
 
 def _labels(probs, id2label, pick=lambda row: row.argmax(), score=lambda p: p.item()):
@@ -97,7 +108,13 @@ WRONG_LABELS = {
                                              "score": p.max(-1).values.tolist()},
     "should be a dict with keys 'label' and 'score'": lambda p, id2label: [
         (id2label[int(row.argmax())], row.max().item()) for row in p],
-    "raised KeyError": lambda p, id2label: _labels(p, {str(k): v for k, v in id2label.items()}),
+    "id2label's keys are ints here": lambda p, id2label: [  # config.json's string keys, as notebook 05 reads them
+        {"label": id2label[str(int(row.argmax()))], "score": row.max().item()} for row in p],
+    "one item per label": lambda p, id2label: [{"label": id2label[int(i)], "score": p[r, i].item()}
+                                               for r, i in enumerate(p.argmax(dim=0))],
+    "went through softmax again": lambda p, id2label: _labels(p.softmax(dim=-1), id2label),
+    "not a percentage": lambda p, id2label: _labels(p, id2label, score=lambda v: 100 * v.item()),
+    "one name, a str, per row": lambda p, id2label: [dict(d, label=[d["label"]]) for d in _labels(p, id2label)],
 }
 
 RIGHT_LABELS = {
@@ -107,6 +124,9 @@ RIGHT_LABELS = {
     "tolist first": lambda p, id2label: [
         {"label": id2label[max(range(len(r)), key=r.__getitem__)], "score": max(r)} for r in p.tolist()],
     "extra keys are fine": lambda p, id2label: [dict(d, index=0) for d in _labels(p, id2label)],
+    "float() of a 0-d tensor": lambda p, id2label: _labels(p, id2label, score=lambda v: float(v)),
+    "the names in id2label's order": lambda p, id2label: [
+        {"label": list(id2label.values())[int(row.argmax())], "score": row.max().item()} for row in p],
 }
 
 

@@ -80,6 +80,15 @@ def test_suite_durations_from_junit(tmp_path):
     assert "tests.test_kit_interrupt" in str(bench.table(out, status))
 
 
+def test_a_suite_that_failed_is_not_met_however_fast(tmp_path):
+    path = tmp_path / "test-results.xml"
+    path.write_text(JUNIT.replace('failures="0"', 'failures="1"'))
+    out = bench.suite_durations(path)
+    status = bench.goal_status(out)
+    assert out["test_suite_seconds"] == 901.5 and status["test_suite_seconds"]["met"] is False
+    assert "1 test(s) failed" in status["test_suite_seconds"]["why"]
+
+
 def test_suite_durations_without_a_report(tmp_path):
     out = bench.suite_durations(tmp_path / "none.xml")
     assert "make test" in out["test_durations_missing"]

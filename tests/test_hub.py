@@ -49,8 +49,12 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def kit_snapshot(kit: Path) -> dict[str, tuple[int, int]]:
-    return {str(p.relative_to(kit)): (p.stat().st_size, p.stat().st_mtime_ns) for p in kit.rglob("*") if p.is_file()}
+def kit_snapshot(kit: Path) -> dict[str, str]:
+    """Every file of the kit by its content (a learner's kernel writing to the weights would change it)."""
+    import hashlib
+
+    return {str(p.relative_to(kit)): hashlib.sha256(p.read_bytes()).hexdigest() for p in kit.rglob("*")
+            if p.is_file() and "downloads" not in p.relative_to(kit).parts}
 
 
 def test_sync_all_adds_new_files_and_keeps_every_learners_own(tmp_path):

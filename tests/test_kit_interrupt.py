@@ -107,10 +107,24 @@ def test_failure_inside_a_builder_publishes_nothing(kit, tmp_path, monkeypatch):
         checkpoint("encoder")
 
 
-def test_second_run_is_a_no_op(kit):
+def _files(folder):
+    return {str(p.relative_to(folder)): (p.read_bytes(), p.stat().st_mtime_ns) for p in folder.rglob("*")
+            if p.is_file() and p.stat().st_size < 1 << 20}  # records, manifest, configs: what a no-op might rewrite
+
+
+def test_second_run_is_a_no_op_and_writes_nothing(kit, tmp_path, monkeypatch):
+    """A run with nothing to build writes nothing: on a workshop server the kit is read-only and kernels read it.
+    Run on a kit of its own (the built entries linked in), so it never touches the kit other tests are watching."""
+    for entry in kitmod.MODELS:
+        (tmp_path / entry).symlink_to(kit / entry, target_is_directory=True)
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path))
+    assert kitmod.build() == {}
+    assert (tmp_path / "manifest.json").is_file()  # this kit had none: the first run writes it
+    before = _files(tmp_path)
     t0 = time.perf_counter()
     assert kitmod.build() == {}
     assert time.perf_counter() - t0 < 20
+    assert _files(tmp_path) == before, "a run with nothing to build rewrote a file of the kit"
 
 
 def test_wrong_hash_download_is_replaced_not_used(kit, tmp_path, monkeypatch):

@@ -289,6 +289,9 @@ def goal_status(metrics: dict[str, Any]) -> dict[str, dict[str, Any]]:
         value = flat[name]
         met = value <= target if op == "<=" else value >= target
         status[name] = {"goal": f"{op} {target:g}", "value": value, "met": bool(met)}
+    if metrics.get("test_failures") and "test_suite_seconds" in status:  # a fast suite that failed is not met
+        status["test_suite_seconds"]["met"] = False
+        status["test_suite_seconds"]["why"] = f"{metrics['test_failures']} test(s) failed in that run"
     return status
 
 
@@ -299,7 +302,8 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         goal = status.get(goal_key or name)
         rows.append({"metric": name, "value": fmt.format(value),
                      "goal": goal["goal"] if goal else "",
-                     "status": ("met" if goal["met"] else "NOT met") if goal else ""})
+                     "status": ("met" if goal["met"] else "NOT met" + (f": {goal['why']}" if "why" in goal else ""))
+                     if goal else ""})
 
     if "hand_loop_vs_generate_ratio" in metrics:
         row("hand_loop_vs_generate_ratio", metrics["hand_loop_vs_generate_ratio"])

@@ -109,10 +109,16 @@ def _publish(staging: Path, name: str, record: dict[str, Any]) -> None:
     _hold("published")
 
 
-def _write_manifest() -> None:
+def _write_manifest() -> bool:
+    """Write the kit's manifest if its content changed; a run that built nothing writes nothing (on a workshop
+    server the kit is read-only, and other processes may be reading it)."""
     from .models import manifest
 
-    write_atomic(cache_dir() / MANIFEST_FILE, json.dumps(manifest(), indent=2))
+    path, text = cache_dir() / MANIFEST_FILE, json.dumps(manifest(), indent=2)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    write_atomic(path, text)
+    return True
 
 
 def _clean_leftovers() -> None:

@@ -161,6 +161,40 @@ def kept_tokens(original: Sequence[float], renormalised: Sequence[float], labels
     return fig
 
 
+# ---------------------------------------------------------------- notebook 05: the encoder by hand
+
+
+def weights_heatmaps(panels: dict[str, Any], tokens: Sequence[str], title: str = "") -> Any:
+    """Attention weights as heatmaps side by side, one panel per entry of ``panels`` (title -> (query, key) matrix),
+    on one 0-1 colour scale. Small matrices (up to 6 tokens) carry their numbers in the cells."""
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    n = len(tokens)
+    side = 0.5 * n + 1.6 if n <= 6 else 0.25 * n + 1.8
+    fig, axes = plt.subplots(1, len(panels), figsize=(side * len(panels) + 1.0, side), squeeze=False,
+                             layout="constrained")
+    for ax, (name, weights) in zip(axes[0], panels.items()):
+        w = np.asarray(weights, dtype=float)
+        image = ax.imshow(w, cmap="Blues", vmin=0.0, vmax=1.0)
+        ax.set_xticks(range(n))
+        ax.set_xticklabels(tokens, rotation=60 if n > 6 else 0, ha="right" if n > 6 else "center", fontsize=8)
+        ax.set_yticks(range(n))
+        ax.set_yticklabels(tokens, fontsize=8)
+        ax.set_xlabel("key (attended to)")
+        ax.set_ylabel("query")
+        ax.set_title(name, fontsize=10)
+        if n <= 6:
+            for i in range(n):
+                for j in range(n):
+                    ax.text(j, i, f"{w[i, j]:.2f}", ha="center", va="center", fontsize=8,
+                            color="white" if w[i, j] > 0.6 else "black")
+    fig.colorbar(image, ax=list(axes[0]), fraction=0.04, pad=0.03)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    return fig
+
+
 # ---------------------------------------------------------------- notebook 04: the model body and its shapes
 
 
@@ -490,8 +524,10 @@ def block_stacks(stacks: dict[str, Sequence[tuple[str, str]]],
         for y, (block, detail) in zip(ys, blocks):
             ax.add_patch(FancyBboxPatch((0.4, y), 3.0, 0.55, boxstyle="round,pad=0.03", facecolor=_block_color(block),
                                         edgecolor="#555555"))
-            ax.text(1.9, y + 0.36, block, ha="center", va="center", fontsize=9, fontweight="bold")
-            ax.text(1.9, y + 0.13, detail, ha="center", va="center", fontsize=7.5, family="monospace")
+            ax.text(1.9, y + 0.36, block, ha="center", va="center", fontsize=min(9.0, 9.0 * 30 / max(len(block), 1)),
+                    fontweight="bold")  # long names get a smaller font, so they stay inside the box
+            ax.text(1.9, y + 0.13, detail, ha="center", va="center", fontsize=min(7.5, 7.5 * 40 / max(len(detail), 1)),
+                    family="monospace")
         for y in [-0.55] + ys[:-1]:  # into each block from the one below (or from the input)
             ax.add_patch(FancyArrowPatch((1.9, y + 0.57 if y >= 0 else y), (1.9, y + 0.82 if y >= 0 else -0.03),
                                          arrowstyle="-|>", mutation_scale=10, color="#333333"))
@@ -499,7 +535,8 @@ def block_stacks(stacks: dict[str, Sequence[tuple[str, str]]],
             x = 3.65 + 0.25 * k
             bottom, top = ys[i] - 0.12, ys[j] + 0.7
             ax.plot([1.9, x, x, 2.05], [bottom, bottom, top, top], color="#7a7a7a", lw=1.1)
-            ax.text(1.9, top, "⊕", ha="center", va="center", fontsize=12, color="#444444")
+            ax.text(1.9, top, "+", ha="center", va="center", fontsize=9, fontweight="bold", color="#444444",
+                    bbox={"boxstyle": "circle,pad=0.15", "facecolor": "white", "edgecolor": "#444444"}, zorder=3)
     if title:
         fig.suptitle(title, fontsize=12)
     fig.tight_layout()

@@ -14,10 +14,11 @@ A lesson's checks live in ``helpers.checks.lessonNN`` and are written with the t
 Anything the check did not foresee (the learner's function raising, a wrong type deep inside) also becomes a hint.
 """
 
-from .core import (HINT, PASS, CheckResult, Hint, as_int, as_int_rows, as_pairs, as_tensor, call, close, exercise,
-                   expect, expect_close, expect_equal, expect_finite, expect_match, expect_neg_inf, expect_shape,
-                   expect_type, hinted, kit_model, kit_pipeline, kit_tokenizer, reject_mistakes)
+from .core import (HINT, PASS, CheckResult, Hint, as_int, as_int_rows, as_pairs, as_tensor, call, call_traced, close,
+                   exercise, expect, expect_close, expect_equal, expect_finite, expect_match, expect_neg_inf,
+                   expect_shape, expect_type, hinted, kit_model, kit_pipeline, kit_tokenizer, reject_mistakes)
 
-__all__ = ["PASS", "HINT", "CheckResult", "Hint", "as_int", "as_int_rows", "as_pairs", "as_tensor", "call", "close",
-           "exercise", "expect", "expect_close", "expect_equal", "expect_finite", "expect_match", "expect_neg_inf",
-           "expect_shape", "expect_type", "hinted", "kit_model", "kit_pipeline", "kit_tokenizer", "reject_mistakes"]
+__all__ = ["PASS", "HINT", "CheckResult", "Hint", "as_int", "as_int_rows", "as_pairs", "as_tensor", "call",
+           "call_traced", "close", "exercise", "expect", "expect_close", "expect_equal", "expect_finite",
+           "expect_match", "expect_neg_inf", "expect_shape", "expect_type", "hinted", "kit_model", "kit_pipeline",
+           "kit_tokenizer", "reject_mistakes"]

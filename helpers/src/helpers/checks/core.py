@@ -3,7 +3,8 @@
 Three layers, used by every ``lessonNN`` module:
 
 - running a check: :func:`exercise` (one ✅ or 💡 line, never a traceback), :class:`Hint`, :func:`expect`,
-  :func:`call` (the learner's function: its errors, ``NotImplementedError`` and a forgotten ``return`` become hints);
+  :func:`call` (the learner's function: its errors, ``NotImplementedError`` and a forgotten ``return`` become hints),
+  :func:`call_traced` (the same, and a torch operation that fails inside gets the hint of the slip its shapes show);
 - reading an answer: :func:`expect_type`, :func:`as_int`, :func:`as_tensor`, :func:`as_int_rows`, :func:`as_pairs`;
 - comparing it: :func:`expect_shape` (with hints for known wrong shapes), :func:`expect_finite`, :func:`close`,
   :func:`expect_close`, :func:`reject_mistakes` (the typical wrong versions, each with its own hint),
@@ -85,6 +86,38 @@ def call(fn: Any, *args: Any, what: str = "your function", allow_none: bool = Fa
     if result is None and not allow_none:
         raise Hint(f"{what} returned None: did you forget `return`?")
     return result
+
+
+def call_traced(fn: Any, *args: Any, what: str, slip: Callable[[str, list, Exception], str | None]) -> Any:
+    """``call(fn, *args)``; when a torch operation inside ``fn`` fails, the hint ``slip(operation, shapes, error)``
+    gives for it instead of the raw error (``None`` keeps :func:`call`'s "raised ..." hint). ``operation`` is the
+    failing operation's name (``"__matmul__"``, ``"masked_fill"``), ``shapes`` its tensor operands' shapes."""
+    import warnings
+
+    import torch
+    from torch.overrides import TorchFunctionMode
+
+    failures: list[tuple[str, list, Exception]] = []
+
+    class Trace(TorchFunctionMode):  # sees every torch operation fn runs (not the ones nested inside them)
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            try:
+                return func(*args, **(kwargs or {}))
+            except Exception as exc:
+                if not failures:
+                    shapes = [tuple(a.shape) for a in args if isinstance(a, torch.Tensor)]
+                    failures.append((getattr(func, "__name__", str(func)), shapes, exc))
+                raise
+
+    try:
+        with Trace(), warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # k.T on a 4-D tensor warns; the hint says it instead
+            return call(fn, *args, what=what)
+    except Hint:
+        hint = slip(*failures[0]) if failures else None
+        if hint:
+            raise Hint(hint) from None
+        raise
 
 
 def _is_int(value: Any) -> bool:
@@ -261,8 +294,9 @@ def expect_neg_inf(t: Any, removed: Any, what: str, hint: str | None = None, fil
     finite_low = torch.isfinite(gone) & (gone <= -1e4)
     if finite_low.sum() > gone.numel() // 2:
         raise Hint(f"{what}: removed tokens hold a large finite number ({gone[finite_low][0].item():.3g}) instead of "
-                   "-inf. Softmax then gives them almost 0, not 0, and the result is not what generate computes: "
-                   "use float('-inf'), exactly as transformers does.")
+                   "-inf. In float32 softmax gives them exactly 0 too (exp underflows below about -104), but the "
+                   "filtered logits are compared with what transformers' processors return, and those write -inf "
+                   "(their filter_value): use float('-inf').")
     if fill_only:
         return
     sample = sorted({float(v) for v in gone[gone != float("-inf")][:3].tolist()})

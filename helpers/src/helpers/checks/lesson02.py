@@ -1,7 +1,8 @@
 """Checks for notebook 02 (tokenizers). Each computes its expected answer with the kit's tokenizers.
 
-The attention-mask batches come from two real tokenizers: BERT's (pad id 0, padding on the right) and SmolLM2's (pad id
-2, also padded on the left), so a mask that compares with 0, or assumes the padding is at the end, is caught.
+The padding batches come from two real tokenizers: BERT's (pad id 0, on the right) and SmolLM2's (pad id 2, on the
+right and on the left). SmolLM2's pad token, ``<|im_end|>``, also ends every chat turn, so a chat batch holds real
+tokens with the pad id: a mask computed by comparing ids with the pad id is caught there.
 """
 
 from __future__ import annotations
@@ -10,49 +11,99 @@ from typing import Any
 
 from .core import Hint, as_int, as_int_rows, call, exercise, expect_type, kit_tokenizer
 
-MASK_BATCHES = (  # (kit tokenizer, padding side, texts)
+CHATS = ["<|im_start|>user\nHi<|im_end|>\n",
+         "<|im_start|>user\nWhat is a token?<|im_end|>\n<|im_start|>assistant\n"]
+PAD_BATCHES = (  # (kit tokenizer, padding side, texts)
     ("encoder", "right", ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]),
     ("encoder", "right", ["Short.", "A somewhat longer sentence, with a comma.", "Medium length one."]),
     ("encoder", "right", ["Nothing to pad here.", "Nothing to pad here."]),
     ("generator", "right", ["The generator pads with id 2, not 0.", "Hi!"]),
     ("generator", "left", ["Padding can come first, too.", "Hi!", "Left padding, for generation."]),
+    ("generator", "left", CHATS),  # <|im_end|>, id 2, is both the pad token and a real token here
+    ("generator", "right", CHATS),
 )
 # a second text for token_at, whatever TEXT is: split words, spaces, punctuation and an emoji
 TOKEN_AT_TEXT = "Tokenization isn't magic: naïve café 🤗 ok"
 
 
-def _mask_mistakes(got: list[list[int]], ids: list[list[int]], pad: int, side: str) -> None:
-    """A specific hint for each typical wrong mask."""
-    if got == [[int(t != 0) for t in row] for row in ids] and pad != 0:
-        raise Hint(f"you compared with 0, BERT's pad id; this batch pads with id {pad}: compare with the "
-                   "pad_token_id argument, not a number typed in.")
-    if got == [[1] * len(row) for row in ids]:
-        raise Hint("every entry is 1: the padding positions (id == pad_token_id) must get 0.")
-    if side == "left":
-        raise Hint(f"this batch is padded on the LEFT (pad id {pad} first): do not assume the padding is at the end; "
-                   "look at each id.")
+def _padded(rows: list[list[int]], pad: int, side: str, length: int | None = None) -> list[list[int]]:
+    length = max(map(len, rows)) if length is None else length
+    return [[pad] * (length - len(r)) + r if side == "left" else r + [pad] * (length - len(r)) for r in rows]
+
+
+def _two_parts(result: Any) -> tuple[Any, Any]:
+    """(input_ids, attention_mask) from the learner's result: a pair (also a stacked tensor or array of the two), or a
+    dict with those two keys."""
+    if isinstance(result, dict) or hasattr(result, "keys"):
+        if "input_ids" in result and "attention_mask" in result:
+            return result["input_ids"], result["attention_mask"]
+        raise Hint("pad_batch returned a dict without 'input_ids' and 'attention_mask': return (input_ids, "
+                   "attention_mask).")
+    try:
+        first, second = result  # a tuple, a list, or a tensor or array of shape (2, batch, length)
+        rows = first.tolist() if hasattr(first, "tolist") else first
+        two_d = bool(rows) and all(isinstance(row, (list, tuple)) for row in rows)
+    except (TypeError, ValueError):
+        two_d = False
+    if not two_d:
+        raise Hint("pad_batch should return two things, (input_ids, attention_mask): each one row per sequence.")
+    return first, second
+
+
+def _pad_hint(ids: list[list[int]], mask: list[list[int]], rows: list[list[int]], pad: int, side: str) -> None:
+    """The hint of the typical mistake the learner's (ids, mask) shows, if any."""
+    want_ids = _padded(rows, pad, side)
+    want_mask = _padded([[1] * len(r) for r in rows], 0, side)
+    longest = max(map(len, rows))
+    if ids == want_mask and mask == want_ids:
+        raise Hint("input_ids and attention_mask are swapped: return (input_ids, attention_mask), ids first.")
+    lengths = {len(r) for r in ids} | {len(r) for r in mask}
+    if len(ids) != len(rows) or len(mask) != len(rows):
+        raise Hint(f"the batch has {len(rows)} rows; return one row of ids and one row of mask per row.")
+    if lengths != {longest}:
+        if max(lengths) > longest:
+            raise Hint(f"pad every row to the longest one ({longest} ids here), no further.")
+        raise Hint(f"every row must be as long as the longest ({longest} ids here): that is what makes a tensor of "
+                   "the batch possible.")
+    if ids != want_ids:
+        if ids == _padded(rows, pad, "right" if side == "left" else "left"):
+            raise Hint(f"this batch asks for side={side!r}: the padding goes {'before' if side == 'left' else 'after'} "
+                       "the tokens.")
+        if pad != 0 and ids == _padded(rows, 0, side):
+            raise Hint(f"you padded with 0; this tokenizer's pad id is {pad}: pad with the pad_token_id you are given.")
+        row = next(i for i, (g, w) in enumerate(zip(ids, want_ids)) if g != w)
+        raise Hint(f"row {row} of input_ids is {ids[row]}; padded with {pad} on the {side} it is {want_ids[row]}.")
+    if mask != want_mask:
+        if mask == [[1 - x for x in row] for row in want_mask]:
+            raise Hint("your mask is inverted: 1 marks a real token the model should attend to, 0 marks padding.")
+        if mask == [[int(t != pad) for t in row] for row in want_ids]:
+            raise Hint(f"a real token can have the pad id: SmolLM2 pads with <|im_end|> (id {pad}), which also ends "
+                       "every chat turn, and those must stay 1. Mark the positions YOU padded, not every id equal "
+                       "to pad_token_id.")
+        if mask == [[1] * longest for _ in rows]:
+            raise Hint("every entry of your mask is 1: the positions you padded must get 0.")
+        if mask == _padded([[1] * len(r) for r in rows], 0, "right" if side == "left" else "left"):
+            raise Hint(f"the mask must follow the padding: its 0s go where you put the pads ({side} here).")
+        row = next(i for i, (g, w) in enumerate(zip(mask, want_mask)) if g != w)
+        raise Hint(f"row {row} of attention_mask is {mask[row]}; expected {want_mask[row]}: 1 at each real token, 0 "
+                   "at each pad you added.")
 
 
 @exercise
-def check_attention_mask(make_attention_mask: Any) -> str:
-    for entry, side, texts in MASK_BATCHES:
+def check_pad_batch(pad_batch: Any) -> str:
+    for entry, side, texts in PAD_BATCHES:
         tokenizer = kit_tokenizer(entry)
-        enc = tokenizer(texts, padding=True, padding_side=side)
-        want, ids, pad = enc["attention_mask"], enc["input_ids"], tokenizer.pad_token_id
-        got = as_int_rows(call(make_attention_mask, [list(r) for r in ids], pad, what="make_attention_mask"),
-                          "make_attention_mask", values="0s and 1s")
-        if len(got) != len(want) or any(len(g) != len(w) for g, w in zip(got, want)):
-            shape = (len(got), len(got[0]) if got else 0)
-            raise Hint(f"for a batch of shape {(len(want), len(want[0]))} your mask has shape {shape}: one 0/1 per id.")
-        if got == [[1 - x for x in row] for row in want]:
-            raise Hint("your mask is inverted: 1 marks a real token the model should attend to, 0 marks padding.")
-        if got != want:
-            _mask_mistakes(got, ids, pad, side)
-            row = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
-            raise Hint(f"row {row} of the batch {texts!r} differs from the tokenizer's mask: "
-                       f"got {got[row]}, expected 1 for every id except pad_token_id ({pad}).")
-    return (f"your mask matches the tokenizer's on {len(MASK_BATCHES)} batches, padded with id 0 (BERT) and id 2 "
-            "(SmolLM2), on the right and on the left.")
+        rows = [list(ids) for ids in tokenizer(texts)["input_ids"]]  # one text at a time: no padding yet
+        pad = tokenizer.pad_token_id
+        result = call(pad_batch, [list(r) for r in rows], pad, side, what="pad_batch")
+        ids, mask = (as_int_rows(part, "pad_batch's " + name, values=kind) for part, name, kind in
+                     zip(_two_parts(result), ("input_ids", "attention_mask"), ("ids", "0s and 1s")))
+        want = tokenizer(texts, padding=True, padding_side=side)
+        if ids != want["input_ids"] or mask != want["attention_mask"]:
+            _pad_hint(ids, mask, rows, pad, side)
+            raise Hint(f"for {texts!r} your batch differs from the tokenizer's padding=True.")  # not reached so far
+    return (f"your ids and mask match the tokenizer's padding=True on {len(PAD_BATCHES)} batches: pad id 0 (BERT) and "
+            "2 (SmolLM2), on the right and on the left, with real <|im_end|> tokens kept at 1.")
 
 
 def _token_at_hint(got: int | None, want: int | None, offsets: list, char_index: int, char: str, tokens: list) -> str:

@@ -11,8 +11,9 @@ from __future__ import annotations
 import operator
 from typing import Any, Sequence
 
-from .core import (Hint, as_tensor, call, exercise, expect, expect_close, expect_finite, expect_shape, kit_forward,
-                   kit_model, kit_tokenizer, reject_mistakes)
+from .core import (Hint, as_tensor, call_traced, exercise, expect, expect_close, expect_finite, expect_shape,
+                   kit_forward, kit_model, kit_tokenizer, reject_mistakes)
+
 
 # Sentences of very different lengths, so padding is heavy and padded positions would win many maxima.
 POOL_SENTENCES = ("I hate this so much!", "I've been waiting for a HuggingFace course my whole life.", "Yes.")
@@ -26,8 +27,13 @@ def _padded_batch() -> tuple[Any, Any]:
 
 def _pool_mistakes(h: Any, mask: Any) -> list[tuple[Any, str]]:
     """The typical wrong poolings of (batch, sequence, hidden) states h, each with its hint."""
+    import torch
+
     padding = mask.unsqueeze(-1) == 0
     real = mask.unsqueeze(-1).to(h.dtype)
+    inner = mask.clone()
+    inner[:, 0] = 0  # [CLS]
+    inner[torch.arange(len(mask)), mask.sum(dim=1) - 1] = 0  # [SEP], the last real token of each sentence
     return [
         (h.max(dim=1).values, "that is the maximum over every position, padding included: padded vectors are not "
                               "zero and win some features. Take them out of the race with the mask first."),
@@ -37,13 +43,24 @@ def _pool_mistakes(h: Any, mask: Any) -> list[tuple[Any, str]]:
         ((h * real).sum(dim=1) / real.sum(dim=1), "that is mean pooling: take the maximum over the real tokens "
                                                   "instead of their average."),
         (h[:, 0], "that is the [CLS] vector (position 0): take the maximum over all the real tokens."),
+        (h.masked_fill(~padding, float("-inf")).max(dim=1).values,
+         "you filled the REAL tokens with -inf (where the mask is 1): fill the padded positions, where it is 0."),
+        (h.masked_fill(inner.unsqueeze(-1) == 0, float("-inf")).max(dim=1).values,
+         "you left out [CLS] and [SEP]: they are real tokens (mask 1) and take part in the maximum."),
     ]
 
 
 @exercise
 def check_max_pool(max_pool: Any) -> str:
     hidden, mask = _padded_batch()
-    result = call(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)")
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:  # the mask used without a last axis
+        if tuple(mask.shape) in shapes and tuple(hidden.shape) in shapes or "must match the size" in str(error):
+            return ("the mask is (batch, sequence) and the hidden states (batch, sequence, hidden): give the mask a "
+                    "last axis of size 1 (attention_mask.unsqueeze(-1)) so that it lines up with every feature.")
+        return None
+
+    result = call_traced(max_pool, hidden.clone(), mask.clone(), what="max_pool(last_hidden_state, attention_mask)",
+                         slip=slip)
     if isinstance(result, tuple) and hasattr(result, "values") and hasattr(result, "indices"):  # torch.return_types
         raise Hint("torch.max(..., dim=1) returns (values, indices): return its .values.")
     t = as_tensor(result, "the result of max_pool").double()
@@ -111,6 +128,12 @@ def check_attention_shape(predicted_shape: Any, sentences: Sequence[str]) -> str
     if shape[0] == cfg.num_attention_heads and shape[1] == batch:
         raise Hint("batch and heads are swapped: the batch comes first, (batch, heads, query, key).")
     expect(shape[0] == batch, f"the first axis is the batch: {batch} sentences.")
+    if shape[1:] == (seq, seq, cfg.num_attention_heads):
+        raise Hint("the heads come second, right after the batch: (batch, heads, query positions, key positions).")
+    head_size = cfg.hidden_size // cfg.num_attention_heads
+    if head_size in shape[2:] and head_size != seq:
+        raise Hint(f"{head_size} is the size of each head's vectors (hidden_size / heads); attention weights hold "
+                   "one number per (query, key) pair of positions: the last two axes are both the sequence length.")
     if shape[1] == cfg.num_hidden_layers:
         raise Hint(f"{cfg.num_hidden_layers} is the number of layers: outputs.attentions is a tuple with one tensor "
                    "per layer; inside a tensor, axis 1 counts the heads (model.config.num_attention_heads).")
@@ -130,11 +153,22 @@ def check_cosine_matrix(cosine_matrix: Any) -> str:
     generator = torch.Generator().manual_seed(3)
     # rows of very different lengths: a dot product alone would not be a cosine
     vectors = torch.randn(5, 8, generator=generator) * torch.tensor([[1.0], [3.0], [0.5], [2.0], [10.0]])
-    result = call(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)")
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:
+        if shapes == [tuple(vectors.shape)] * 2 and "cannot be multiplied" in str(error):
+            return ("an (n, hidden) matrix times an (n, hidden) matrix cannot be multiplied: multiply the unit rows "
+                    "by their transpose, unit @ unit.T.")
+        if (vectors.shape[0],) in shapes:  # a length per row, without its axis
+            return ("embeddings.norm(dim=1) has shape (n,), which does not line up with the (n, hidden) rows: keep "
+                    "the axis, norm(dim=1, keepdim=True), shape (n, 1).")
+        return None
+
+    result = call_traced(cosine_matrix, vectors.clone(), what="cosine_matrix(embeddings)", slip=slip)
     t = as_tensor(result, "the result of cosine_matrix").double()
-    n = vectors.shape[0]
+    n, dim = vectors.shape
     expect_shape(t, (n, n), "the result", hints={
-        (n,): f"the result has shape ({n},): compare every sentence with every other one, shape ({n}, {n})."})
+        (n,): f"the result has shape ({n},): compare every sentence with every other one, shape ({n}, {n}).",
+        (dim, dim): f"the result has shape ({dim}, {dim}), features by features: that is unit.T @ unit. The ({n}, "
+                    f"{n}) matrix of sentences is unit @ unit.T."})
     v = vectors.double()
     unit = v / v.norm(dim=1, keepdim=True)
     reference = unit @ unit.T
@@ -144,6 +178,10 @@ def check_cosine_matrix(cosine_matrix: Any) -> str:
         (columns @ columns.T, "you normalised the columns (dim=0): normalise each row, the vector of one sentence "
                               "(dim=1 or dim=-1)."),
         (1 - reference, "that is the cosine distance (1 - cosine): return the similarity itself."),
+        (unit @ v.T, "you normalised only the first factor: both sides of the product need rows of length 1 "
+                     "(unit @ unit.T)."),
+        (v @ unit.T, "you normalised only the second factor: both sides of the product need rows of length 1 "
+                     "(unit @ unit.T)."),
     ], reference, atol=1e-4)
     expect_finite(t, "the result", "the result contains inf or nan: no vector here has length 0.")
     if not torch.allclose(torch.diagonal(t), torch.ones(n, dtype=t.dtype), atol=1e-4):

@@ -1,18 +1,17 @@
-"""Checks for notebook 06 (heads): the k best valid answer spans of extractive QA, and the top-k next tokens of the
-kit's generator.
+"""Checks for notebook 06 (heads): the k best valid answer spans of extractive QA, and next-token probabilities
+for a batch of prompts of different lengths, from one padded forward pass.
 
 Every check computes its reference itself: spans by brute force over every (start, end) pair, next-token
-probabilities from the kit's generator (loaded here, once).
+probabilities from the kit's generator with each prompt run alone (loaded here, once).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable
 
-from .core import (Hint, as_int, as_pairs, call, exercise, expect, expect_close, kit_forward, kit_tokenizer,
-                   reject_mistakes)
-
-NEXT_TOKEN_PROMPT = "Once upon a time, there was a"  # not the notebook's prompt: the function must really work
+from .core import (Hint, as_int, as_pairs, as_tensor, call, exercise, expect, expect_match, expect_shape, hinted,
+                   kit_model, kit_tokenizer)
 
 
 def _span_cases() -> list[dict[str, Any]]:
@@ -39,14 +38,21 @@ def _span_cases() -> list[dict[str, Any]]:
     start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
     start[12], end[16] = 6.0, 6.0  # the best pair is 5 tokens long, one more than allowed
     cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length, off by one"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[19], end[23] = 6.0, 9.0  # the best end of all is the final [SEP], after a good start in the context
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 15, "trap": "end outside"})
+    start, end = torch.randn(n, generator=generator), torch.randn(n, generator=generator)
+    start[11], end[14] = 6.0, 6.0  # the best pair is 4 tokens long, exactly as long as allowed
+    cases.append({"start": start, "end": end, "k": 2, "max_len": 4, "trap": "length, exactly the limit"})
     for case in cases:
         case["mask"] = mask
     return cases
 
 
-def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int) -> list[tuple[int, int]]:
+def _reference_spans(start: Any, end: Any, mask: Any, max_len: int, k: int,
+                     score: Callable[[Any, Any], Any] = lambda a, b: a + b) -> list[tuple[int, int]]:
     valid = [(s, e) for s in range(len(start)) for e in range(s, min(s + max_len, len(end))) if mask[s] and mask[e]]
-    valid.sort(key=lambda span: -(start[span[0]] + end[span[1]]).item())
+    valid.sort(key=lambda span: -score(start[span[0]], end[span[1]]).item())
     return valid[:k]
 
 
@@ -82,63 +88,135 @@ def check_best_spans(best_spans: Any) -> str:
         if spans != reference:
             if set(spans) == set(reference):
                 raise Hint("the right spans, in the wrong order: sort them best first (highest score first).")
+            if spans == _reference_spans(start, end, mask, max_len, k, score=lambda a, b: a * b):
+                raise Hint("a span scores start_logits[start] + end_logits[end], the sum (logits are log-scores: "
+                           "p_start x p_end in log space), not their product.")
             best = next(span for span in reference if span not in spans)
+            if best[1] - best[0] + 1 == max_len and all(e - s + 1 < max_len for s, e in spans):
+                raise Hint(f"a span of exactly max_answer_len = {max_len} tokens is missing: it is allowed, "
+                           "end - start + 1 <= max_answer_len (not <).")
             score = (start[best[0]] + end[best[1]]).item()
             raise Hint(f"a valid span is missing: {best} scores start_logits[{best[0]}] + end_logits[{best[1]}] = "
                        f"{score:.3f}, more than one you returned. Score every valid (start, end) pair.")
     return "your spans are valid (in the context, start <= end, not too long) and the best ones, best first."
 
 
-def _prompt_logits() -> Any:
-    """Logits of the generator at every position of NEXT_TOKEN_PROMPT: shape (sequence, vocab)."""
-    return kit_forward("generator", "AutoModelForCausalLM", (NEXT_TOKEN_PROMPT,))[0].logits[0]
+# ---------------------------------------------------------------- exercise 2: next-token probabilities, batched
+
+BATCH_PROMPTS = ("Once upon a time, there was a", "The sky is",  # lengths 8, 3 and 16 tokens: two rows are padded
+                 "My favourite fruit, after a long day of walking in the hills, is the")
+PROB_ATOL = 1e-4  # a padded batch sums in another order than one prompt alone: a few 1e-6 apart
 
 
-def _as_token_pairs(result: Any, k: int) -> tuple[list[Any], Any]:
-    """The learner's (token text, probability) pairs as texts and a float64 tensor of probabilities, or a hint."""
+@functools.lru_cache(maxsize=1)
+def _alone() -> Any:
+    """(prompts, vocab): each prompt run alone, the last position's softmax: the reference."""
     import torch
 
-    pairs = as_pairs(result, "top_next_tokens(...)", "(token text, probability) pairs")
-    try:
-        values = torch.tensor([float(p) for _, p in pairs], dtype=torch.float64)
-    except (TypeError, ValueError):
-        raise Hint("the second item of each pair should be a probability (a number).") from None
-    expect(len(pairs) == k, f"top_next_tokens returned {len(pairs)} pairs for k = {k}: return exactly k.")
-    tokens = [t for t, _ in pairs]
-    if all(isinstance(t, int) or (hasattr(t, "item") and not isinstance(t, str)) for t in tokens):
-        raise Hint("those are token ids: turn each into its text with tokenizer.decode(token_id).")
-    expect(all(isinstance(t, str) for t in tokens), "each pair should start with the token's text (a str).")
-    return tokens, values
+    tokenizer, model = kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
+    with torch.no_grad():
+        return torch.stack([model(**tokenizer(p, return_tensors="pt")).logits[0, -1].softmax(dim=-1)
+                            for p in BATCH_PROMPTS])
+
+
+@functools.lru_cache(maxsize=3)
+def _batched(side: str, mask: bool = True) -> tuple[Any, Any]:
+    """(logits, attention_mask) of BATCH_PROMPTS in one batch padded on ``side``, with or without the mask."""
+    import torch
+
+    tokenizer, model = kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
+    batch = tokenizer(list(BATCH_PROMPTS), padding=True, padding_side=side, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**batch).logits if mask else model(input_ids=batch["input_ids"]).logits
+    return logits, batch["attention_mask"]
+
+
+def _next_token_mistakes() -> dict[str, Callable[[], Any]]:
+    import torch
+
+    def last_real(logits: Any, mask: Any) -> Any:
+        return logits[torch.arange(len(mask)), mask.sum(dim=-1) - 1]
+
+    return {
+        "last position, right padding": lambda: _batched("right")[0][:, -1].softmax(dim=-1),
+        "left padding, no mask": lambda: _batched("left", mask=False)[0][:, -1].softmax(dim=-1),
+        "first position": lambda: _batched("right")[0][:, 0].softmax(dim=-1),
+        "softmax over the batch": lambda: last_real(*_batched("right")).softmax(dim=0),
+        "log-probabilities": lambda: last_real(*_batched("right")).log_softmax(dim=-1),
+        "logits": lambda: last_real(*_batched("right")),
+    }
+
+
+def _next_token_hints(tokenizer: Any) -> dict[str, str]:
+    return {
+        "last position, right padding": "the longest prompt's row is right, the shorter ones are not: this "
+                                        f"tokenizer pads on the {tokenizer.padding_side} (tokenizer.padding_side), so "
+                                        "position -1 of a shorter prompt is padding. Take each row's last real token, "
+                                        "at attention_mask.sum(dim=-1) - 1, or pad on the left.",
+        "left padding, no mask": "with left padding, the model must get the attention_mask too (model(**batch)): "
+                                 "without it, it reads the padding in front of a shorter prompt as text.",
+        "first position": "those are the predictions after the first token: the next token after a whole prompt is "
+                          "predicted at its last real position.",
+        "softmax over the batch": "softmax runs over the vocabulary (dim=-1): each row must sum to 1.",
+        "log-probabilities": "those are log-probabilities: use softmax, not log_softmax.",
+        "logits": "those are logits, not probabilities: apply softmax over the vocabulary (dim=-1).",
+    }
+
+
+def _calls(model: Any) -> tuple[list[tuple[int, ...]], Any]:
+    """Record the batch shape of every forward call of ``model`` (the returned handle removes the hook)."""
+    seen: list[tuple[int, ...]] = []
+
+    def record(module: Any, args: tuple, kwargs: dict) -> None:
+        ids = kwargs.get("input_ids", args[0] if args else None)
+        seen.append(tuple(ids.shape) if hasattr(ids, "shape") else ())
+
+    return seen, model.register_forward_pre_hook(record, with_kwargs=True)
 
 
 @exercise
-def check_top_next_tokens(top_next_tokens: Any) -> str:
-    k = 4
-    result = call(top_next_tokens, NEXT_TOKEN_PROMPT, k, what=f"top_next_tokens({NEXT_TOKEN_PROMPT!r}, {k})")
-    mine, values = _as_token_pairs(result, k)
-    tokenizer = kit_tokenizer("generator")  # loaded only now: an unwritten function gets its hint at once
-    logits = _prompt_logits()
-    probs = logits[-1].softmax(dim=-1)
-    top = probs.topk(k)
-    ids = top.indices.tolist()
-    texts, raw = [tokenizer.decode([i]) for i in ids], tokenizer.convert_ids_to_tokens(ids)
-    first_position = [tokenizer.decode([i]) for i in logits[0].softmax(dim=-1).topk(k).indices.tolist()]
-    if mine == first_position and mine != texts:
-        raise Hint("those are the predictions after the first token: the next token after the whole prompt is "
-                   "predicted at the last position, logits[0, -1].")
-    if mine != texts and mine != raw:
-        if sorted(mine) == sorted(texts) or sorted(mine) == sorted(raw):
-            raise Hint("the right tokens in the wrong order: most likely first (topk sorts them for you).")
-        raise Hint(f"the tokens are not the {k} most likely after the prompt the check gave: use the `prompt` "
-                   "argument, take the last position's logits, softmax, then topk.")
-    reference = top.values.double()
-    reject_mistakes(values, [
-        (logits[-1, ids].double(), "those are logits, not probabilities: apply softmax over the whole vocabulary "
-                                   "first."),
-        (reference.log(), "those are log-probabilities: use softmax, not log_softmax."),
-        (reference / reference.sum(), "the probabilities were normalised over the top k only: softmax over the "
-                                      "whole vocabulary, then pick the top k."),
-    ], reference, atol=1e-4)
-    expect_close(values, reference, "the probabilities", atol=1e-4, hint="the probabilities are off by up to "
-                 "{diff:.3g}: softmax over the last position's logits (no temperature), then topk.")
-    return f"after {NEXT_TOKEN_PROMPT!r} the most likely next token is {texts[0]!r} ({reference[0].item():.2f})."
+def check_next_token_probs(next_token_probs: Any) -> str:
+    """``next_token_probs(model, tokenizer, prompts)`` -> (prompts, vocab), from one padded batch, each row equal to
+    the prompt run alone."""
+    import torch
+
+    what = "next_token_probs(model, tokenizer, prompts)"
+    expect(callable(next_token_probs), f"next_token_probs should be a function; got {type(next_token_probs).__name__}.")
+    tokenizer, model = kit_tokenizer("generator"), kit_model("generator", "AutoModelForCausalLM")
+    side, pad = tokenizer.padding_side, tokenizer.pad_token
+    seen, hook = _calls(model)
+    try:
+        result = call(next_token_probs, model, tokenizer, list(BATCH_PROMPTS), what=what)
+    except Hint as hint:
+        if "Unable to create tensor" in str(hint) or "expected sequence of length" in str(hint):
+            raise Hint("the prompts have different lengths, so they only fit in one tensor padded: "
+                       "tokenizer(prompts, padding=True, return_tensors='pt').") from None
+        raise
+    finally:  # the tokenizer is shared with the other checks: undo what the answer changed
+        hook.remove()
+        tokenizer.padding_side, tokenizer.pad_token = side, pad
+    if isinstance(result, (list, tuple)) and result and all(isinstance(r, torch.Tensor) for r in result):
+        result = torch.stack([r.squeeze() for r in result])  # a list of rows, one per prompt
+    t = as_tensor(result, f"the result of {what}").double()
+    reference = _alone().double()
+    vocab = reference.shape[-1]
+    if t.dim() == 3 and t.shape[0] == len(BATCH_PROMPTS) and t.shape[-1] == vocab:
+        raise Hint(f"shape {tuple(t.shape)} holds a distribution for every position: keep only the one that predicts "
+                   "the next token, each row's last real position, (len(prompts), vocab).")
+    expect_shape(t, reference.shape, "the result", {
+        (vocab,): "that is one row: return one row of probabilities per prompt, (len(prompts), vocab).",
+        (1, vocab): "that is one row: return one row of probabilities per prompt, (len(prompts), vocab).",
+        (len(BATCH_PROMPTS), vocab, 1): "squeeze the last axis: (len(prompts), vocab)."})
+    if not seen:
+        raise Hint("your function never called the model it was given: use its `model` and `tokenizer` arguments "
+                   "(the check passes its own).")
+    if len(seen) > 1:
+        raise Hint(f"you ran the model {len(seen)} times: that gives the right numbers, but the exercise is one padded "
+                   "batch, a single call for all the prompts.")
+    expect_match(t, reference, "the probabilities", hinted(_next_token_mistakes(), _next_token_hints(tokenizer)),
+                 PROB_ATOL, "the probabilities are off by up to {diff:.3g} from each prompt run alone: softmax over "
+                 "the vocabulary of the logits at each row's last real token.")
+    diff = (t - reference).abs().max().item()
+    words = [tokenizer.decode([int(i)]) for i in reference.argmax(dim=-1)]
+    return (f"one padded batch gives each prompt's next-token probabilities, equal to running it alone (largest "
+            f"difference {diff:.1e}); the most likely next tokens are {words}.")
