@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from .core import Hint, as_int, as_tensor, call, exercise, expect_match, hinted, kit_tokenizer
+from .core import Hint, as_int, as_tensor, call, call_traced, exercise, expect_match, hinted, kit_tokenizer
 
 PROMPT = "The capital of France is Paris, and the capital of Italy is Rome."
 ATOL = 1e-5
@@ -75,23 +75,27 @@ def _interleaved_angles(c: Any) -> Any:
     return c[..., :c.shape[-1] // 2].repeat_interleave(2, dim=-1)
 
 
-def _call_rope(fn: Any, x: Any, cos: Any, sin: Any, what: str) -> Any:
-    """Call a learner's rotation; a shape clash between a half (32 features) and the full-width cos/sin (64) gets
-    its own hint instead of torch's error message."""
-    try:
-        return as_tensor(call(fn, x.clone(), cos.clone(), sin.clone(), what=what), f"the result of {what}")
-    except Hint as hint:
-        half, full = x.shape[-1] // 2, x.shape[-1]
-        if "RuntimeError" in str(hint) and f"({half})" in str(hint) and f"({full})" in str(hint):
-            raise Hint(f"a half of x ({half} features) met the full-width cos or sin ({full}): rope_cos_sin writes "
-                       f"each angle twice, once per half, so cos[..., :{half}] holds each pair's angle once. Multiply "
-                       "the whole x by cos (and the rotated x by sin), or use cos[..., :half] with the halves."
-                       ) from None
-        if "RuntimeError" in str(hint) and "must match the size" in str(hint):
-            raise Hint(f"x, cos and sin did not broadcast: x is {tuple(x.shape)} = (batch, heads, seq, head_dim) and "
-                       f"cos, sin are {tuple(cos.shape)} = (seq, head_dim), which broadcast against x as they are: "
-                       "no transposing or reshaping needed.") from None
-        raise
+def _call_rope(fn: Any, x: Any, cos: Any, sin: Any, what: str, interleaved: bool = False) -> Any:
+    """Call a learner's rotation; a torch operation that fails on the shapes (a half of x against the full-width cos
+    or sin, or cos and sin reshaped) gets its own hint instead of torch's error message."""
+    half, full = x.shape[-1] // 2, x.shape[-1]
+
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:
+        halves = any(half in shape[-2:] for shape in shapes)  # a half of x, or its 32 pairs
+        if halves and any(full in shape for shape in shapes if shape != tuple(x.shape)):  # ... met cos's 64
+            fix = (f"Take cos[..., :{half}] and repeat each angle twice in place (theta_0, theta_0, theta_1, ...) to "
+                   f"multiply the whole x, or use cos[..., :{half}] with the {half} pairs directly." if interleaved else
+                   f"Multiply the whole x by cos (and the rotated x by sin), or use cos[..., :{half}] with the halves.")
+            return (f"{half} features or pairs of x met the full-width cos or sin ({full}): rope_cos_sin writes each "
+                    f"angle twice, once per half, so cos[..., :{half}] holds each pair's angle once. {fix}")
+        if "must match the size" in str(error):
+            return (f"x, cos and sin did not broadcast: x is {tuple(x.shape)} = (batch, heads, seq, head_dim) and "
+                    f"cos, sin are {tuple(cos.shape)} = (seq, head_dim), which broadcast against x as they are: no "
+                    "transposing or reshaping needed.")
+        return None
+
+    return as_tensor(call_traced(fn, x.clone(), cos.clone(), sin.clone(), what=what, slip=slip),
+                     f"the result of {what}")
 
 
 # ---------------------------------------------------------------- exercise 1: RMSNorm
@@ -139,6 +143,16 @@ def _rms_mistakes(x: Any, w: Any, eps: float) -> dict[str, Callable[[], Any]]:
     }
 
 
+def _rms_slip(x: Any) -> Callable[[str, list, Exception], str | None]:
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:
+        if tuple(x.shape) in shapes and tuple(x.shape[:-1]) in shapes:  # (batch, seq, hidden) against (batch, seq)
+            return ("the mean over the last axis lost that axis, so it cannot divide x feature by feature: keep it "
+                    "with x.pow(2).mean(dim=-1, keepdim=True).")
+        return None
+
+    return slip
+
+
 @exercise
 def check_rms_norm(my_rms_norm: Any) -> str:
     """``my_rms_norm(x, weight, eps)`` on the real embeddings of a prompt and layer 0's input_layernorm weight."""
@@ -153,14 +167,8 @@ def check_rms_norm(my_rms_norm: Any) -> str:
         with torch.no_grad():
             reference_module.weight.copy_(w)
             reference = reference_module(x)
-        try:
-            t = as_tensor(call(my_rms_norm, x.clone(), w.clone(), eps, what="my_rms_norm(x, weight, eps)"),
-                          "the result of my_rms_norm")
-        except Hint as hint:
-            if "RuntimeError" in str(hint) and f"({x.shape[-1]})" in str(hint) and f"({x.shape[1]})" in str(hint):
-                raise Hint("the mean over the last axis lost that axis, so it cannot divide x feature by feature: "
-                           "keep it with x.pow(2).mean(dim=-1, keepdim=True).") from None
-            raise
+        t = as_tensor(call_traced(my_rms_norm, x.clone(), w.clone(), eps, what="my_rms_norm(x, weight, eps)",
+                                  slip=_rms_slip(x)), "the result of my_rms_norm")
         expect_match(t, reference, f"the result (with {case})", hinted(_rms_mistakes(x, w, eps), RMS_HINTS), ATOL,
                      f"with {case}, the result is off by up to {{diff:.3g}} from transformers' LlamaRMSNorm: "
                      "x / sqrt(mean(x ** 2 over the last axis) + eps) * weight.")
@@ -242,15 +250,14 @@ def check_repeat_kv(my_repeat_kv: Any) -> str:
     k, config = _inputs()["k"], _inputs()["config"]  # the real keys of layer 0, computed once
     n_rep = config["num_attention_heads"] // config["num_key_value_heads"]
     reference = repeat_kv(k, n_rep)
-    try:
-        t = as_tensor(call(my_repeat_kv, k.clone(), n_rep, what="my_repeat_kv(x, n_rep)"),
-                      "the result of my_repeat_kv")
-    except Hint as hint:
-        if "expanded size" in str(hint):
-            raise Hint("expand can only stretch an axis of size 1: add one first, x[:, :, None] is (batch, kv_heads, "
-                       "1, seq, d); expand that axis to n_rep, then reshape to (batch, kv_heads * n_rep, seq, d)."
-                       ) from None
-        raise
+    def slip(operation: str, shapes: list, error: Exception) -> str | None:
+        if operation == "expand":
+            return ("expand can only stretch an axis of size 1: add one first, x[:, :, None] is (batch, kv_heads, 1, "
+                    "seq, d); expand that axis to n_rep, then reshape to (batch, kv_heads * n_rep, seq, d).")
+        return None
+
+    t = as_tensor(call_traced(my_repeat_kv, k.clone(), n_rep, what="my_repeat_kv(x, n_rep)", slip=slip),
+                  "the result of my_repeat_kv")
     if t.ndim == 5:
         raise Hint(f"the result has 5 axes {tuple(t.shape)}: after expanding, reshape to "
                    f"(batch, kv_heads * n_rep, seq, d) = {tuple(reference.shape)}.")
@@ -316,13 +323,13 @@ def check_rope_interleaved(my_rope_interleaved: Any) -> str:
     assert torch.equal(torch.from_numpy(back), data["wq"]), "to_gguf_rows is not the inverse of the GGUF loader's"
     q_ref, k_ref = apply_rotary_pos_emb(data["q"], data["k"], cos[None], sin[None])  # the library, halves layout
     renumber = torch.arange(d).view(2, d // 2).T.flatten()  # GGUF feature j is feature renumber[j] of the halves
-    q_mine = _call_rope(my_rope_interleaved, data["q_gguf"], cos, sin, "my_rope_interleaved(x, cos, sin)")
+    q_mine = _call_rope(my_rope_interleaved, data["q_gguf"], cos, sin, "my_rope_interleaved(x, cos, sin)", True)
     mistakes = hinted(_interleaved_mistakes(data["q_gguf"], cos, sin),
                       dict(INTERLEAVED_HINTS, **{"tiled angles": INTERLEAVED_HINTS["halves angles"]}))
     expect_match(q_mine, q_ref[..., renumber], "the rotated queries", mistakes, ATOL,
                  "the rotated queries are off by up to {diff:.3g} from the library's (renumbered to the GGUF "
                  "order): x * cos + partner * sin, partner of (a, b) = (-b, a), the angle of pair i = column i.")
-    k_mine = _call_rope(my_rope_interleaved, data["k_gguf"], cos, sin, "my_rope_interleaved on the keys")
+    k_mine = _call_rope(my_rope_interleaved, data["k_gguf"], cos, sin, "my_rope_interleaved on the keys", True)
     expect_match(k_mine, k_ref[..., renumber], "the rotated keys", (), ATOL)
     scores = q_mine @ repeat_kv(k_mine, heads // kv_heads).transpose(-1, -2)
     diff = (scores - q_ref @ repeat_kv(k_ref, heads // kv_heads).transpose(-1, -2)).abs().max().item()
