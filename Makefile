@@ -5,13 +5,16 @@
 #   make test         unit tests + every notebook executed and compared by nbval + JupyterLab in a browser, offline
 #   make portability  the notebooks under other CPU kernels, thread counts and a kit fine-tuned elsewhere: all green
 #   make canary       the notebooks and exercise tests against the newest libraries on PyPI (throwaway venv)
-#   make test-fast    contributors: the unit tests that need neither the kit nor a kernel (tests/conftest.py markers)
-#   make lint         ruff + notebook cleanliness: the checks pre-commit runs (.pre-commit-config.yaml)
-#   make course       instructors: execute every notebook (papermill), render HTML + index into build/;
+#   make test-fast    contributors: unit tests only: no kit, no kernel, no site build, no browser (tests/conftest.py)
+#   make lint         ruff + notebook cleanliness + lesson modules current: the checks pre-commit runs
+#   make export       write the lessons' #@save cells to helpers/src/helpers/lessons/<topic>.py (after editing one)
+#   make course       instructors: execute every notebook (papermill) into build/executed/, run times and memory;
 #                     parameters as papermill's, e.g. make course PARAMS="-p SEED 1"
 #   make site         the course as a website (Jupyter Book) in build/site/, from the notebooks make course
 #                     executed (runs make course first only if they are missing or older than the lessons)
-#   make setup        venv + pinned deps + helpers (editable); redone only when requirements change
+#   make setup        venv + the learner's pinned libraries (requirements.txt) + helpers and course_tools (editable);
+#                     redone only when requirements change. The contributor's (requirements-dev.txt) and the
+#                     instructor's (requirements-instructor.txt) libraries come with the targets that need them.
 #   make models       build the offline model kit into $(COURSE_CACHE)
 #   make bench        speed and memory benchmark -> build/bench.json
 #   make hub          instructors: the workshop's JupyterHub on 127.0.0.1:8000 (workshop/, README "Running a workshop")
@@ -23,6 +26,9 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.course-setup
+DEV_STAMP := $(VENV)/.course-setup-dev
+INSTRUCTOR_STAMP := $(VENV)/.course-setup-instructor
+PIP := $(PY) -m pip install --quiet --disable-pip-version-check
 export COURSE_CACHE ?= $(HOME)/.cache/transformers-course
 COURSE_NOTEBOOKS ?= notebooks
 WORKSPACE ?= workspace
@@ -42,24 +48,39 @@ TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 TEST_WORKERS ?= 2
 PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: setup models test portability canary test-fast lab bench workspace reset course lint hub hub-sync bench-hub site
+.PHONY: setup setup-dev setup-instructor models test portability canary test-fast lab bench workspace reset course \
+	lint export hub hub-sync bench-hub site
 
 setup: $(STAMP)
+setup-dev: $(DEV_STAMP)
+setup-instructor: $(INSTRUCTOR_STAMP)
 
-# torch_wheel.py (standard library only) prints one line saying which torch build pip gets (on Linux without an
-# NVIDIA GPU, the CPU build if PyTorch's CPU index answers within seconds; otherwise PyPI's) and the pip arguments.
-$(STAMP): requirements.txt constraints.txt helpers/pyproject.toml
+# The learner's venv (make lab, the lessons): requirements.txt only. torch_wheel.py (standard library only) prints one
+# line saying which torch build pip gets (on Linux without an NVIDIA GPU, the CPU build if PyTorch's CPU index answers
+# within seconds; otherwise PyPI's) and the pip arguments. Both of the course's packages are installed editable and
+# without dependencies: helpers (what the notebooks import) and course_tools (make lab's workspace copy, the rest).
+$(STAMP): requirements.txt constraints.txt helpers/pyproject.toml tools/pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@torch_args="$$($(PY) -I helpers/src/helpers/torch_wheel.py)" && set -x && \
-	$(PY) -m pip install --quiet --disable-pip-version-check $$torch_args -r requirements.txt -c constraints.txt
-	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -e helpers
+	@torch_args="$$($(PY) -I tools/src/course_tools/torch_wheel.py)" && set -x && \
+	$(PIP) $$torch_args -r requirements.txt -c constraints.txt
+	$(PIP) --no-deps -e helpers -e tools
+	@touch $@
+
+# The contributor's libraries (tests, lint, the browser test), on top of the learner's.
+$(DEV_STAMP): $(STAMP) requirements-dev.txt
+	$(PIP) -r requirements-dev.txt -c constraints.txt
+	@touch $@
+
+# The instructor's libraries (make course, the workshop hub), on top of the learner's.
+$(INSTRUCTOR_STAMP): $(STAMP) requirements-instructor.txt
+	$(PIP) -r requirements-instructor.txt -c constraints.txt
 	@touch $@
 
 models: setup
 	$(PY) -m helpers.kit
 
 # Where the time goes: the 40 slowest in the output, every test's time in build/test-results.xml (make bench reads it).
-test: models
+test: models $(DEV_STAMP) $(INSTRUCTOR_STAMP)
 	@mkdir -p build
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -rs -n $(TEST_WORKERS) --dist loadfile --durations=40 \
 		--junitxml=build/test-results.xml tests $(COURSE_NOTEBOOKS) --nbval \
@@ -67,24 +88,27 @@ test: models
 
 # The notebooks under other CPU kernels (AVX2, generic), 1 and 3 threads, and a kit fine-tuned under the generic
 # kernels: every run must pass (tests/portability.py; table in build/portability/report.md). About 20 minutes.
-portability: models
+portability: models $(DEV_STAMP) $(INSTRUCTOR_STAMP)
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/portability.py
 
 # The course against the newest transformers, tokenizers, torch and jupyterlab on PyPI (or CANARY="--pin
 # transformers==5.25.0"), in a throwaway venv (build/canary/venv): report per notebook in build/canary/report.md.
 CANARY ?=
-canary: models
+canary: models $(DEV_STAMP)
 	$(TEST_ENV) $(PARALLEL_ENV) $(PY) tests/canary.py $(CANARY)
 
-test-fast: setup
-	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile -m "not kit and not notebooks" tests
+# Unit tests only: what needs the kit, a kernel, the site's build, a browser or whole programs carries a marker
+# (tests/conftest.py).
+test-fast: $(DEV_STAMP)
+	$(TEST_ENV) $(PARALLEL_ENV) $(PY) -m pytest -p no:cacheprovider -q -n $(TEST_WORKERS) --dist loadfile \
+		-m "not kit and not notebooks and not site and not integration" tests
 
 workspace: setup
-	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync
+	$(PY) -m course_tools.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) sync
 
 reset: setup
 	@test -n "$(NB)" || { echo "usage: make reset NB=<notebook number>, e.g. make reset NB=3" >&2; exit 2; }
-	$(PY) -m helpers.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) reset "$(NB)"
+	$(PY) -m course_tools.workspace --course $(COURSE_NOTEBOOKS) --workspace $(WORKSPACE) reset "$(NB)"
 
 # JupyterLab: 127.0.0.1 and a token; port LAB_PORT, or the next free one if it is taken (Jupyter tries 50 more and
 # prints the URL it got, token included). As root (containers, CI, many cloud machines) Jupyter refuses to start
@@ -108,17 +132,25 @@ lab: models workspace
 	exec $(VENV)/bin/jupyter lab --ip=$(LAB_IP) --port=$(LAB_PORT) --ServerApp.port_retries=50 \
 		--ServerApp.root_dir=$(WORKSPACE) $$flags
 
-course: models
-	$(OFFLINE_ENV) $(PY) -m helpers.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)
+course: models $(INSTRUCTOR_STAMP)
+	$(OFFLINE_ENV) $(PY) -m course_tools.course --notebooks $(COURSE_NOTEBOOKS) --out build $(PARAMS)
 
-lint: setup
-	$(PY) -m ruff check helpers tests $(COURSE_NOTEBOOKS)
-	$(PY) -m helpers.notebooks check $$($(PY) -m helpers.paths lessons $(COURSE_NOTEBOOKS))
+# Every check runs, and the target fails if any did (each says what it found).
+lint: $(DEV_STAMP)
+	@status=0; set -x; \
+	$(PY) -m ruff check helpers tools tests $(COURSE_NOTEBOOKS) || status=1; \
+	$(PY) -m course_tools.notebooks check $$($(PY) -m course_tools.paths lessons $(COURSE_NOTEBOOKS)) || status=1; \
+	$(PY) -m course_tools.export --check || status=1; \
+	exit $$status
 
-bench: models
-	$(TEST_ENV) $(PY) -m helpers.bench
+export: setup
+	$(PY) -m course_tools.export
 
-# The workshop hub: jupyterhub from requirements.txt, configurable-http-proxy from npm (workshop/package.json).
+# Measures and writes build/bench.json, then its measured section of docs/benchmarks.md.
+bench: models $(INSTRUCTOR_STAMP)
+	$(TEST_ENV) $(PY) -m course_tools.bench
+
+# The workshop hub: jupyterhub from requirements-instructor.txt, configurable-http-proxy from npm (workshop/package.json).
 HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy
 LEARNERS ?= 4
 LESSON ?= 02
@@ -127,14 +159,14 @@ $(HUB_PROXY): workshop/package.json workshop/package-lock.json
 	npm ci --no-audit --no-fund --prefix workshop
 	@touch $@
 
-hub: models $(HUB_PROXY)
-	$(OFFLINE_ENV) $(PY) -m helpers.hub serve
+hub: models $(INSTRUCTOR_STAMP) $(HUB_PROXY)
+	$(OFFLINE_ENV) $(PY) -m course_tools.hub serve
 
 hub-sync: setup
-	$(PY) -m helpers.hub sync-all --course $(COURSE_NOTEBOOKS)
+	$(PY) -m course_tools.hub sync-all --course $(COURSE_NOTEBOOKS)
 
-bench-hub: models $(HUB_PROXY)
-	$(TEST_ENV) $(PY) -m helpers.hub_bench --learners $(LEARNERS) --lesson $(LESSON)
+bench-hub: models $(INSTRUCTOR_STAMP) $(HUB_PROXY)
+	$(TEST_ENV) $(PY) -m course_tools.bench_hub --learners $(LEARNERS) --lesson $(LESSON)
 
 # The website's tools (Jupyter Book 1) have their own venv: their pins conflict with the course's (requirements-site.txt).
 SITE_VENV := .venv-site
@@ -146,6 +178,6 @@ $(SITE_STAMP): requirements-site.txt
 	@touch $@
 
 site: setup $(SITE_STAMP)
-	@$(PY) -m helpers.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --check || $(MAKE) course
-	$(PY) -m helpers.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --report build/course-report.md \
+	@$(PY) -m course_tools.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --check || $(MAKE) course
+	$(PY) -m course_tools.site --notebooks $(COURSE_NOTEBOOKS) --executed build/executed --report build/course-report.md \
 		--out build/site --jupyter-book $(SITE_VENV)/bin/jupyter-book

@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "canary"
 NEWEST = ("transformers", "tokenizers", "torch", "jupyterlab")  # what a canary upgrades unless pinned
 REPORTED = NEWEST + ("huggingface_hub", "safetensors", "accelerate", "numpy", "nbval", "ipykernel")
-REQUIREMENTS = ("requirements.txt",)
+REQUIREMENTS = ("requirements.txt", "requirements-dev.txt")  # the learner's, and the tests'
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -58,7 +58,7 @@ def pinned_files(pins: dict[str, str]) -> tuple[Path, Path]:
 
 def torch_args() -> tuple[list[str], str]:
     """The CPU build of torch when PyTorch's CPU index answers (as `make setup` decides), else pip's default."""
-    sys.path.insert(0, str(ROOT / "helpers" / "src" / "helpers"))
+    sys.path.insert(0, str(ROOT / "tools" / "src" / "course_tools"))
     import torch_wheel  # standard library only
 
     if torch_wheel.index_answers():
@@ -82,7 +82,8 @@ def make_venv(pins: dict[str, str], keep: bool) -> tuple[Path, list[str]]:
         notes.append("the course's other pins conflict with the new versions, so pip chose their dependencies: "
                      + (done.stderr.strip().splitlines() or ["?"])[-1][:200])
         subprocess.run(pip, check=True)
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT / "helpers")], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "--no-deps", "-e", str(ROOT / "helpers"), "-e",
+                    str(ROOT / "tools")], check=True)
     return py, notes
 
 

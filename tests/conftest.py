@@ -1,8 +1,13 @@
-"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count; the two markers that
-`make test-fast` leaves out (``-m "not kit and not notebooks"``):
+"""Shared fixtures: the built kit (make test builds it first) and a fixed thread count; the markers that
+`make test-fast` leaves out (``-m "not kit and not notebooks and not site and not integration"``), so that it runs
+unit tests only:
 
 - ``kit``: needs the built model kit. Set on every test that asks for the ``kit`` fixture, so it cannot be forgotten.
 - ``notebooks``: starts Jupyter kernels or a browser (the exercise test, the course build, JupyterLab).
+- ``site``: builds the website with its own venv (.venv-site, installed from PyPI on first use). Set on every test
+  that asks for test_site's ``built`` fixture.
+- ``integration``: runs whole programs on a repository or package of its own (pre-commit and make lint, pip building
+  and installing the helpers, every lesson module imported in a fresh interpreter).
 """
 
 from __future__ import annotations
@@ -19,12 +24,17 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 def pytest_configure(config):
     config.addinivalue_line("markers", "kit: needs the built model kit (make models); set by the kit fixture")
     config.addinivalue_line("markers", "notebooks: starts Jupyter kernels or a browser")
+    config.addinivalue_line("markers", "site: builds the website (.venv-site); set by test_site's built fixture")
+    config.addinivalue_line("markers", "integration: runs whole programs (pre-commit, make, pip) on a copy")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        if "kit" in getattr(item, "fixturenames", ()):
+        fixtures = getattr(item, "fixturenames", ())
+        if "kit" in fixtures:
             item.add_marker(pytest.mark.kit)
+        if "built" in fixtures and item.module.__name__ == "test_site":
+            item.add_marker(pytest.mark.site)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -8,15 +8,31 @@ import time
 
 import pytest
 
-from helpers import bench
+from course_tools import bench
 
 
-def test_competitor_stops_by_itself():
+def _cpu_seconds_of(command: list[str]) -> tuple[float, float]:
+    """Wall and CPU seconds (user + system) of a child process run to its end; it must exit 0 by itself."""
+    import resource
+    import subprocess
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.monotonic()
-    proc = bench.competitor(1.0)
+    assert subprocess.Popen(command).wait(timeout=60) == 0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.monotonic() - t0, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def test_competitor_stops_by_itself_and_is_busy_until_then():
+    """It exits by itself after its time, and it computes all along: far more CPU than a process that sleeps as long
+    (measured side by side, so a loaded machine lowers both)."""
+    t0 = time.monotonic()
+    proc = bench.competitor(2.0)
     assert proc.wait(timeout=60) == 0  # nobody stopped it
-    assert time.monotonic() - t0 < 60
-    assert "sleep" not in bench.COMPETITOR  # busy, not waiting
+    assert 2.0 <= time.monotonic() - t0 < 60
+    _, busy = _cpu_seconds_of([sys.executable, "-c", bench.COMPETITOR, "2"])
+    _, idle = _cpu_seconds_of([sys.executable, "-c", "import time; time.sleep(2)"])
+    assert busy > 3 * idle, f"the competitor used {busy:.2f} CPU-s in 2 s, a sleeper {idle:.2f}: it does not compute"
 
 
 # A stand-in "build": writes what the kit would (entry record + weights) and takes longer when a core is busy.
@@ -93,3 +109,22 @@ def test_suite_durations_without_a_report(tmp_path):
     out = bench.suite_durations(tmp_path / "none.xml")
     assert "make test" in out["test_durations_missing"]
     assert "run `make test` first" in str(bench.table(out, bench.goal_status(out)))
+
+
+def test_the_measured_section_of_the_benchmarks_page_is_replaced_and_nothing_else(tmp_path):
+    doc = tmp_path / "benchmarks.md"
+    doc.write_text(f"# Benchmarks\n\nWhat each figure means.\n\n## Measured\n\n{bench.MEASURED}\nthe old table\n")
+    metrics = {"load_average_at_start": (1.5, 1, 1), "load_average_at_end": (2.25, 1, 1)}
+    bench.write_measured("| metric | value |", metrics, doc)
+    text = doc.read_text()
+    assert text.startswith("# Benchmarks\n\nWhat each figure means.\n\n## Measured\n\n" + bench.MEASURED + "\n")
+    assert "the old table" not in text and "| metric | value |" in text and "load average 1.5 at the start" in text
+    bench.write_measured("| metric | second run |", metrics, doc)
+    assert doc.read_text().count(bench.MEASURED) == 1 and "| metric | value |" not in doc.read_text()
+    doc.write_text("# no marker\n")
+    with pytest.raises(RuntimeError, match="no line"):
+        bench.write_measured("| x |", metrics, doc)
+
+
+def test_the_benchmarks_page_has_its_marker():
+    assert bench.MEASURED in bench.DOC.read_text()

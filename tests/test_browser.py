@@ -14,13 +14,11 @@ it fails. Playwright's own browser download is never used.
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -31,7 +29,8 @@ from typing import Any, Iterator
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
+from course_tools.processes import die_with_parent, free_port
 
 pytestmark = pytest.mark.notebooks  # runs kernels: not in `make test-fast`
 
@@ -61,19 +60,6 @@ if _missing() and not IN_CI:
 
 
 # ---------------------------------------------------------------- the server
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _die_with_parent() -> None:  # runs in the child before exec: SIGTERM when the test process dies, however
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
 
 
 def _copy_notebooks(folder: Path) -> None:
@@ -109,7 +95,7 @@ def _lab_settings(folder: Path) -> None:
 class Lab:
     def __init__(self, root: Path, tmp: Path) -> None:
         self.token = secrets.token_hex(16)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp / "jupyterlab.log"
         _lab_settings(tmp / "settings")
@@ -127,7 +113,7 @@ class Lab:
                f"--LabServerApp.workspaces_dir={tmp / 'workspaces'}"]
         self._log = open(self.log_path, "w")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, env=env, cwd=root,
-                                     start_new_session=True, preexec_fn=_die_with_parent)
+                                     start_new_session=True, preexec_fn=die_with_parent)
 
     def wait_ready(self, timeout: float = 90) -> None:
         deadline = time.monotonic() + timeout

@@ -15,7 +15,7 @@ import re
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 from helpers.proofs import CAUGHT
 
 NOTEBOOK = paths.notebooks_dir() / "11_putting_it_together.ipynb"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import paths
+from course_tools import paths
 
 ROOT = paths.root()
 
@@ -61,8 +61,3 @@ def test_ci_is_quick_when_chromium_is_there(tmp_path: Path):
     calls = run_ci(tmp_path, have_chromium=True, have_emoji_font=True)
     assert [c.split(" [")[0] for c in calls] == ["make test"], "no apt call when everything is installed"
 
-
-def test_ci_script_is_executable_bash():
-    path = ROOT / ".ci" / "run"
-    assert os.access(path, os.X_OK)
-    subprocess.run(["bash", "-n", str(path)], check=True)

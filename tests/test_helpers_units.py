@@ -9,7 +9,7 @@ import torch
 from helpers.checks import HINT, PASS, Hint, as_tensor, call, exercise, expect_close, expect_shape, expect_type
 from helpers.display import Table
 from helpers.errors import CourseError, run_cli
-from helpers.notebooks import clean, code, exercise_cells, exercises, md, problems, run
+from course_tools.notebooks import clean, code, exercise_cells, exercises, md, problems, run
 
 
 @exercise
@@ -123,41 +123,3 @@ def test_course_errors_show_as_one_line_in_a_kernel(tmp_path):
     outputs = nb.cells[1].outputs
     assert [o["output_type"] for o in outputs] == ["stream"]
     assert outputs[0]["text"].startswith("❌ Unknown model 'gpt5'") and outputs[0]["text"].count("\n") == 1
-
-
-def _helpers_imports() -> dict[str, set[str]]:
-    """helpers module -> the helpers modules it imports anywhere in its code (lazy imports inside functions too)."""
-    import ast
-
-    from helpers import paths
-
-    base = paths.root() / "helpers" / "src"
-    modules = {".".join(p.relative_to(base).with_suffix("").parts).removesuffix(".__init__"): p
-               for p in (base / "helpers").rglob("*.py")}
-    graph: dict[str, set[str]] = {}
-    for name, path in modules.items():
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        found = set()
-        for node in ast.walk(ast.parse(path.read_text())):
-            if isinstance(node, ast.ImportFrom):
-                parts = package.split(".")
-                mod = ".".join(parts[: len(parts) - node.level + 1] + [node.module or ""]).rstrip(".") \
-                    if node.level else node.module or ""
-                found |= {f"{mod}.{a.name}" if f"{mod}.{a.name}" in modules else mod for a in node.names}
-            elif isinstance(node, ast.Import):
-                found |= {a.name for a in node.names}
-        graph[name] = {m for m in found if m in modules and m != name and m != "helpers"}
-    return graph
-
-
-def test_helpers_modules_import_each_other_without_a_cycle():
-    graph = _helpers_imports()
-    assert "helpers.notebooks" in graph["helpers.launch"], "the graph sees lazy imports"
-
-    def visit(name: str, trail: tuple[str, ...]) -> None:
-        assert name not in trail, f"import cycle: {' -> '.join(trail[trail.index(name):] + (name,))}"
-        for dep in sorted(graph[name]):
-            visit(dep, trail + (name,))
-
-    for module in graph:
-        visit(module, ())

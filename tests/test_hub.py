@@ -1,6 +1,6 @@
 """A class on the workshop's JupyterHub: the real ``jupyterhub`` and ``configurable-http-proxy`` on 127.0.0.1.
 
-The hub (workshop/jupyterhub_config.py, started by helpers.hub.LocalHub on free ports with a state folder in a
+The hub (workshop/jupyterhub_config.py, started by course_tools.hub.LocalHub on free ports with a state folder in a
 temporary directory) uses DummyAuthenticator with a password and SimpleLocalProcessSpawner with one home per learner
 under the temporary folder (CI runs as root, with no other Unix users). The instructor's course is a temporary copy
 of notebooks/ (so the test can update it mid-class); the kit is the already-built one, shared by every kernel and
@@ -29,10 +29,14 @@ from pathlib import Path
 
 import pytest
 
-from helpers import workspace
+import psutil
+
+from course_tools import paths, workspace
+from course_tools.bench_hub import sizing, table
+from course_tools.hub import WORKSPACE, LocalHub, learner_processes, proxy_command, sync_all
 from helpers.errors import CourseError
-from helpers.hub import WORKSPACE, Learner, LocalHub, kit_mappings, learner_processes, proxy_command, sync_all
-from helpers.hub_bench import BURST_S, HEADROOM, sizing, table
+from helpers.files import sha256
+from hub_harness import Learner, kernel_pid, kit_mappings
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = "00_setup_and_tour.ipynb"
@@ -51,9 +55,7 @@ def run(coro):
 
 def kit_snapshot(kit: Path) -> dict[str, str]:
     """Every file of the kit by its content (a learner's kernel writing to the weights would change it)."""
-    import hashlib
-
-    return {str(p.relative_to(kit)): hashlib.sha256(p.read_bytes()).hexdigest() for p in kit.rglob("*")
+    return {str(p.relative_to(kit)): sha256(p) for p in kit.rglob("*")
             if p.is_file() and "downloads" not in p.relative_to(kit).parts}
 
 
@@ -85,15 +87,29 @@ def test_sync_all_adds_new_files_and_keeps_every_learners_own(tmp_path):
         sync_all(course, tmp_path / "nowhere")
 
 
-def test_sizing_arithmetic():
-    figures = {"marginal_bytes": 400e6, "shared_bytes": 600e6, "hub_bytes": 100e6, "lesson_cpu_s": 30.0,
-               "lesson": "02_tokenizers.ipynb"}
-    rows = {r["learners"]: r for r in sizing(figures)}
-    assert rows[10]["memory_gb"] == pytest.approx((0.1 + 0.6 + 10 * 0.4) * HEADROOM)
-    assert rows[30]["cores_burst"] == pytest.approx(30 * 30.0 / BURST_S)
-    assert rows[10]["learners_per_core"] == pytest.approx(BURST_S / 30.0)
-    assert rows[100]["learners_per_gb"] == pytest.approx(100 / rows[100]["memory_gb"])
-    assert "| 30 |" in table(figures, list(rows.values()))
+def test_the_readme_sizing_table_is_what_its_figures_give():
+    """The README's sizing table comes from the figures it quotes (one learner's anonymous and file memory, the hub's,
+    the lesson's CPU seconds) through bench_hub.sizing: a table edited by hand, or a formula changed without
+    measuring again, fails here."""
+    import re
+
+    readme = (paths.root() / "README.md").read_text()
+    section = readme[readme.index("**Sizing**"):readme.index("## The notebooks")]
+    anon, files = map(float, re.search(r"of which (\d+) MB anonymous .*? and (\d+) MB file pages", section,
+                                       re.S).groups())
+    hub_mb = float(re.search(r"The hub, proxy and culler: (\d+) MB", section).group(1))
+    cpu = float(re.search(r"The lesson costs ([\d.]+) CPU seconds", section).group(1))
+    lesson = re.search(r"\d+ learners ran (\S+\.ipynb)", section).group(1)
+    figures = {"marginal_bytes": anon * 1e6, "shared_bytes": files * 1e6, "hub_bytes": hub_mb * 1e6,
+               "lesson_cpu_s": cpu, "lesson": lesson}
+    rows = re.findall(r"^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$", section, re.M)
+    assert [int(r[0]) for r in rows] == [r["learners"] for r in sizing(figures)], rows
+    keys = ("memory_gb", "learners_per_gb", "cores_burst", "learners_per_core")
+    for printed, row in zip(rows, sizing(figures)):
+        for key, text in zip(keys, printed[1:]):  # the quoted figures are rounded: one unit of the last digit, 1 %
+            assert abs(float(text) - row[key]) <= 0.1 + 0.01 * row[key], (
+                f"README, {row['learners']} learners, {key}: {text}; its figures give:\n"
+                f"{table(figures, sizing(figures))}")
 
 
 def test_kit_mappings_see_written_and_shared_writable_pages(tmp_path):
@@ -108,10 +124,10 @@ def test_kit_mappings_see_written_and_shared_writable_pages(tmp_path):
         try:
             assert private[0] == 0 and shared[0] == 0
             clean = kit_mappings(os.getpid(), tmp_path)
-            assert len(clean) == 2 and all(m.get("Private_Dirty", 0) == 0 for m in clean)
+            assert len(clean) == 2 and all(m["private_dirty"] == 0 for m in clean)
             private[0] = 1  # a lesson writing to its weights: the page is copied into private memory
             maps = kit_mappings(os.getpid(), tmp_path)
-            assert [m["Private_Dirty"] >= 4096 for m in maps if m["perms"].endswith("p")] == [True]
+            assert [m["private_dirty"] >= 4096 for m in maps if m["perms"].endswith("p")] == [True]
             assert [m for m in maps if "w" in m["perms"] and "s" in m["perms"]], "a shared writable map not seen"
             assert path.read_bytes()[0] == 0  # the file itself never changes through the private map
         finally:
@@ -195,23 +211,18 @@ def test_six_learners_run_a_lesson_at_once(hub, kit):
     inodes = {}
     for learner in class_:
         pids = learner_processes(hub.run, learner.name)
-        kernels = [p for p in pids if "ipykernel" in Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
-        assert len(kernels) == 1, f"{learner.name}: expected one kernel, found {kernels}"
+        kernels = [p for p in pids if any("ipykernel" in part for part in psutil.Process(p).cmdline())]
+        assert len(kernels) == 1 and kernels[0] == kernel_pid(hub, learner.name), f"{learner.name}: {kernels}"
         mapped = kit_mappings(kernels[0], kit)
         assert mapped, f"{learner.name}'s kernel maps no file of the kit {kit_real}"
         # copy-on-write maps (rw-p) of read-only files never reach the file; a shared writable one (rw-s) would
         assert not [m for m in mapped if "w" in m["perms"] and "s" in m["perms"]], f"{learner.name}: {mapped}"
         # and no page of the weights was written to (copied into the learner's private memory)
-        assert sum(m.get("Private_Dirty", 0) for m in mapped) == 0, f"{learner.name} copied kit pages: {mapped}"
-        inodes[learner.name] = {m["inode"] for m in mapped if m["path"].endswith(".safetensors")}
-        for fd in Path(f"/proc/{kernels[0]}/fd").iterdir():
-            try:
-                target = os.readlink(fd)
-            except OSError:
-                continue
-            if target.startswith(kit_real):
-                flags = int(Path(f"/proc/{kernels[0]}/fdinfo/{fd.name}").read_text().split("flags:")[1].split()[0], 8)
-                assert flags & os.O_ACCMODE == os.O_RDONLY, f"{learner.name}: {target} is open for writing"
+        assert sum(m["private_dirty"] for m in mapped) == 0, f"{learner.name} copied kit pages: {mapped}"
+        inodes[learner.name] = {os.stat(m["path"]).st_ino for m in mapped if m["path"].endswith(".safetensors")}
+        for opened in psutil.Process(kernels[0]).open_files():
+            if opened.path.startswith(kit_real):
+                assert opened.flags & os.O_ACCMODE == os.O_RDONLY, f"{learner.name}: {opened.path} is open for writing"
     shared = set.intersection(*inodes.values())
     assert shared, "the learners' kernels do not map the same safetensors files"
     assert kit_snapshot(kit) == STATE["kit_before"], "the kit changed while the class ran"
@@ -255,7 +266,7 @@ def test_course_update_mid_class_keeps_edits(hub):
     lesson["cells"].append({"cell_type": "markdown", "metadata": {}, "source": "A new closing note", "id": "upd"})
     (hub.course / LESSON).write_text(json.dumps(lesson, indent=1))
     shutil.copyfile(hub.course / "01_pipelines.ipynb", hub.course / "12_update.ipynb")
-    report = sync_all(hub.course, hub.state / "home")  # `python -m helpers.hub sync-all`
+    report = sync_all(hub.course, hub.state / "home")  # `python -m course_tools.hub sync-all`
     assert sorted(report) == NAMES
     for name, result in report.items():
         assert result["added"] == ["12_update.ipynb"], f"{name}: {result}"

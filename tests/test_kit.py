@@ -206,7 +206,7 @@ def test_building_an_entry_builds_what_it_is_made_from(tmp_path, monkeypatch):
 
 def test_the_readme_names_the_kit_table_pins():
     """The README's kit table is written by hand: it must name each entry's package at the table's version."""
-    from helpers import paths
+    from course_tools import paths
 
     readme = (paths.root() / "README.md").read_text()
     for name, entry in MODELS.items():

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 from helpers.errors import CourseError
 from helpers.knobs import KINDS, check_knobs
 
@@ -67,7 +67,7 @@ def test_an_unknown_knob_is_a_course_bug():
 @pytest.mark.notebooks
 def test_an_empty_prompt_stops_the_notebook_with_one_line():
     """Notebook 06 with PROMPT = "" (as papermill would inject it): the check cell prints one line, no traceback."""
-    from helpers.notebooks import run
+    from course_tools.notebooks import run
 
     nb = nbformat.read(next(p for p in NOTEBOOKS if p.name.startswith("06_")), as_version=4)
     index, _ = _parameters(nb)

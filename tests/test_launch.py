@@ -1,5 +1,6 @@
-"""Launch row and Colab set-up cell (helpers.launch, helpers.colab): generated from REPO, three lines, Colab-only,
-installs the pins and builds only what the notebook uses."""
+"""Launch row and Colab set-up cell (course_tools.launch, helpers.colab): generated from REPO, three lines,
+Colab-only, installs the helpers once (no second copy of the course), the pins, and builds only what the notebook
+uses."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from helpers import colab, launch, paths
-from helpers.launch import badges, colab_cell, kit_needs
+from course_tools import launch, paths
+from course_tools.launch import badges, colab_cell, kit_needs
+from course_tools.notebooks import code, exercise_cells, md
+from helpers import colab
 from helpers.models import MODELS
-from helpers.notebooks import code, exercise_cells, md
 
 ALL = ["encoder", "sentiment", "generator", "gpt2-tokenizer", "movie-reviews"]
 
@@ -40,10 +42,10 @@ def test_badges_point_at_the_notebook_in_the_repo():
 
 
 def test_the_repository_url_lives_in_one_place():
-    """No other file of helpers spells the repository out: everything is generated from launch.REPO."""
-    for path in (paths.root() / "helpers" / "src" / "helpers").rglob("*.py"):
-        if path.name != "launch.py":
-            assert launch.REPO not in path.read_text(), path
+    """No other file of the course's packages spells the repository out: everything is generated from launch.REPO."""
+    files = [*(paths.root() / "helpers").rglob("*.py"), *(paths.root() / "tools").rglob("*.py")]
+    assert paths.root() / "tools" / "src" / "course_tools" / "launch.py" in files
+    assert [p for p in files if launch.REPO in p.read_text()] == [Path(launch.__file__)]
 
 
 @pytest.mark.parametrize("sources,solution,expected", [
@@ -62,15 +64,6 @@ def test_kit_needs(sources, solution, expected):
     assert kit_needs(notebook(*sources, solution=solution)) == expected
 
 
-def test_the_pins_are_the_requirements_pins():
-    """helpers.colab.PINS is the one list Colab installs; each is requirements.txt's pin, letter for letter."""
-    text = (paths.root() / "requirements.txt").read_text()
-    for pin in colab.PINS:
-        assert re.search(rf"^{re.escape(pin)}$", text, re.M), f"{pin} is not requirements.txt's pin"
-    assert {p.split("==")[0] for p in colab.PINS} == {"transformers", "tokenizers", "safetensors", "accelerate", "gguf"}
-    assert not any(p.startswith("torch==") for p in colab.PINS), "Colab's own torch is kept"
-
-
 @pytest.mark.parametrize("needs", [None, ["sentiment"], []])
 def test_the_cell_is_three_lines_with_no_version_number(needs):
     cell = colab_cell(needs)
@@ -87,7 +80,7 @@ def test_the_cell_names_only_what_is_not_implied():
 # The cell as a kernel runs it: IPython turns `%pip` into a call of run_line_magic, which this shell records instead
 # of running pip; subprocess.run is recorded too. SHELL_MODULE decides whether the shell looks like Colab's.
 RUN_CELL = """
-import json, os, subprocess, sys, types
+import json, subprocess, sys, types
 from IPython.core.interactiveshell import InteractiveShell
 import helpers.colab
 
@@ -98,11 +91,9 @@ class Shell(InteractiveShell):
 Shell.__module__ = SHELL_MODULE
 if SHELL_MODULE.startswith("google.colab"):
     sys.modules["google"], sys.modules["google.colab"] = types.ModuleType("google"), types.ModuleType("google.colab")
-helpers.colab.COURSE = helpers.colab.COURSE.with_name("no-such-course-folder")  # not fetched yet
 subprocess.run = lambda cmd, **kw: calls.append(cmd) or subprocess.CompletedProcess(cmd, 0, "", "")
 result = Shell.instance().run_cell(CELL)
-print(json.dumps({"ok": result.success, "error": repr(result.error_in_exec), "magics": magics, "calls": calls,
-                  "course_root": os.environ.get("COURSE_ROOT")}))
+print(json.dumps({"ok": result.success, "error": repr(result.error_in_exec), "magics": magics, "calls": calls}))
 """
 
 
@@ -117,34 +108,52 @@ def run_cell(cell: str, shell_module: str) -> tuple[dict, str]:
 def test_the_cell_does_nothing_off_colab():
     result, output = run_cell(colab_cell(["encoder"]), "ipykernel.zmqshell")
     assert result["ok"], result["error"]
-    assert result["magics"] == [] and result["calls"] == [] and result["course_root"] is None
+    assert result["magics"] == [] and result["calls"] == []
     assert output.strip() == "", "prints nothing"
 
 
-def test_the_cell_on_colab_installs_the_pins_keeps_torch_and_builds_only_what_is_needed():
+def test_the_cell_on_colab_installs_the_helpers_once_the_pins_keeps_torch_and_builds_only_what_is_needed():
     result, output = run_cell(colab_cell(["sentiment"]), "google.colab._shell")
     assert result["ok"], result["error"]
     [(magic, line)] = result["magics"]
     assert magic == "pip" and f"git+{launch.repo_url()}@{launch.BRANCH}#subdirectory=helpers" in line
-    clone, pip, *builds = result["calls"]
-    assert clone[:2] == ["git", "clone"] and launch.repo_url() in clone and launch.BRANCH in clone
+    pip, *builds = result["calls"]
+    assert not any("git" in part for call in result["calls"] for part in call), "the course is not cloned again"
     assert pip[1:4] == ["-m", "pip", "install"]
     assert f"torch=={version('torch')}" in pip, "torch must be pinned to the version already installed"
     assert set(colab.PINS) <= set(pip)
     assert [b[-1] for b in builds] == ["encoder", "sentiment"], "dependencies first, nothing else"
     assert all(b[1:3] == ["-m", "helpers.kit"] for b in builds)
-    assert result["course_root"].endswith("no-such-course-folder"), "helpers.paths finds the fetched course"
-    assert "build sentiment (model kit)" in output and "4/4" in output, "a progress bar, step by step"
+    assert "build sentiment (model kit)" in output and "3/3" in output, "a progress bar, step by step"
 
 
-def test_a_course_fetched_earlier_is_not_fetched_again(tmp_path):
-    assert [s.split()[0] for s in colab.steps(["generator"], course=tmp_path)] == ["install", "build"]
-    assert list(colab.steps(["generator"], course=tmp_path / "absent"))[0] == "fetch the course"
+@pytest.mark.integration
+def test_the_installed_helpers_need_no_checkout(tmp_path):
+    """What the %pip line installs is all a notebook imports: a wheel of helpers/ alone (no notebooks beside it)
+    serves the lessons' code, and the kit build bootstrap runs."""
+    import shutil
+
+    source = tmp_path / "helpers"  # a copy: the build writes its own folders into the tree it builds
+    shutil.copytree(paths.root() / "helpers", source,
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    wheel = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path / "dist"), str(source)], capture_output=True, text=True)
+    assert wheel.returncode == 0, wheel.stderr
+    (built,) = (tmp_path / "dist").glob("*.whl")
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(built)],
+                   check=True, capture_output=True)
+    code = ("import helpers.lessons.generate as g, helpers.kit, helpers.colab; print(g.__file__); "
+            "print(helpers.colab.steps(['sentiment'])['build sentiment (model kit)'][1:])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(site), "HOME": str(tmp_path)})
+    assert out.returncode == 0, out.stderr[-2000:]
+    first, second = out.stdout.splitlines()
+    assert first.startswith(str(site)) and second == "['-m', 'helpers.kit', 'sentiment']"
 
 
 def test_a_failed_step_says_which_in_one_sentence(monkeypatch):
     monkeypatch.setitem(sys.modules, "google.colab", sys.modules.get("google.colab") or type(sys)("google.colab"))
-    monkeypatch.setattr(colab, "COURSE", Path("/"))  # "fetched": the first step is the install
     monkeypatch.setattr(colab.subprocess, "run",
                         lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", "ERROR: No matching distribution"))
     with pytest.raises(RuntimeError, match="^install the pinned libraries failed: ERROR: No matching distribution"):

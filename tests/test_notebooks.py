@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import paths
-from helpers.launch import COLAB_TAG, LAUNCH_TAG, expected_cells
-from helpers.notebooks import problems
+from course_tools import paths
+from course_tools.launch import COLAB_TAG, LAUNCH_TAG, expected_cells
+from course_tools.notebooks import problems
 
 NOTEBOOKS = paths.lessons()
 TIME_ESTIMATE = re.compile(r"\*\*Time:\*\* about \d+ (minutes|hours?)\b")  # "**Time:** about 30 minutes."
@@ -19,7 +19,7 @@ TIME_ESTIMATE = re.compile(r"\*\*Time:\*\* about \d+ (minutes|hours?)\b")  # "**
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_clean(path: Path):
     found = problems(nbformat.read(path, as_version=4))
-    assert not found, f"{path.name}: {found}; run `python -m helpers.notebooks execute {path}`"
+    assert not found, f"{path.name}: {found}; run `python -m course_tools.notebooks execute {path}`"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -40,7 +40,7 @@ def test_launch_row_and_colab_cell_are_current(path: Path):
     launch = [c for c in nb.cells if LAUNCH_TAG in c.metadata.get("tags", [])]
     colab = [c for c in nb.cells if COLAB_TAG in c.metadata.get("tags", [])]
     row, setup = expected_cells(path)
-    fix = "run `python -m helpers.launch` (rewrites only that cell; no need to execute the notebook again)"
+    fix = "run `python -m course_tools.launch` (rewrites only that cell; no need to execute the notebook again)"
     assert len(launch) == 1 and launch[0].source == row, f"launch row out of date: {fix}"
     assert len(colab) == 1 and colab[0].source == setup, f"Colab cell out of date: {fix}"
     assert colab[0].metadata.get("jupyter", {}).get("source_hidden"), f"Colab cell not collapsed: {fix}"

@@ -60,11 +60,13 @@ def test_linear_share_is_part_of_the_steps_and_removes_its_hooks(tiny):
 
 
 @pytest.mark.parametrize("use_cache", [True, False])
-def test_reference_loop_equals_generate(tiny, use_cache):
+def test_the_lessons_loop_the_benchmark_times_equals_generate(tiny, use_cache):
+    from helpers.lessons.generation_by_hand import sample
+
     ids = torch.tensor([[1, 5, 7], [1, 9, 3]])
     settings = dict(temperature=0.7, top_k=20, top_p=0.9)
     torch.manual_seed(3)
-    mine = perf.sample(tiny, ids, 6, **settings, eos_token_id=2, pad_token_id=2, use_cache=use_cache)
+    mine = sample(tiny, ids, 6, **settings, eos_token_id=2, pad_token_id=2, use_cache=use_cache)
     torch.manual_seed(3)
     library = tiny.generate(ids, do_sample=True, max_new_tokens=6, eos_token_id=2, pad_token_id=2,
                             use_cache=use_cache, **settings)
@@ -73,7 +75,7 @@ def test_reference_loop_equals_generate(tiny, use_cache):
 
 def test_bench_goals_and_table():
     """`make bench`'s verdicts: met / NOT met against each goal, and the table shows them (no model needed)."""
-    from helpers import bench
+    from course_tools import bench
 
     metrics = {"hand_loop_vs_generate_ratio": 1.2, "decode_fraction_of_bandwidth_bound": 0.6, "peak_rss_mb": 900.0,
                "notebooks_seconds": {"00_x": 10.0, "total": 10.0}, "notebook_errors": {}, "peak_rss_notebook": "00_x"}
@@ -98,16 +100,16 @@ def test_bench_goals_and_table():
     assert "NOT met" not in row and "met" in row
 
 
-def test_bench_memory_probe_reads_the_process_own_peak():
-    """The probe bench runs inside each kernel prints this process's peak RSS in MB (VmHWM on Linux)."""
+def test_the_memory_probe_reads_the_process_own_peak():
+    """The probe the runner runs last in each kernel prints this process's peak RSS in MB (VmHWM on Linux)."""
     import contextlib
     import io
 
-    from helpers import bench
+    from course_tools.notebooks import PEAK_RSS
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        exec(bench.RSS_CELL, {})
+        exec(PEAK_RSS, {})
     peak = float(out.getvalue().strip())
     assert 10 < peak < 100_000
 
@@ -116,8 +118,8 @@ def test_bench_memory_probe_reads_the_process_own_peak():
 def test_bench_measures_each_notebook_and_goes_on_after_a_failure(tmp_path):
     """measure_notebooks runs every lesson of a folder with the course's runner: time and the kernel's own peak
     memory for each (a kernel that holds 200 MB more shows it), and a failing lesson is recorded, not fatal."""
-    from helpers import bench
-    from helpers.notebooks import code, md, write
+    from course_tools import bench
+    from course_tools.notebooks import code, md, write
 
     write(tmp_path / "00_small.ipynb", [md("# 00"), code("x = 1")])
     write(tmp_path / "01_broken.ipynb", [md("# 01"), code("1 / 0"), code("print('never')")])

@@ -1,7 +1,7 @@
 """The course as a website (make site): built offline from executed notebooks, then read in headless Chromium.
 
 A small executed course (the first three lessons of notebooks/ that store a plot: they are committed with their
-outputs, so no kernel is needed) is built by ``helpers.site`` with the site's pinned tools (``.venv-site``, made by
+outputs, so no kernel is needed) is built by ``course_tools.site`` with the site's pinned tools (``.venv-site``, made by
 the Makefile's own rule from ``requirements-site.txt``), with no network (a network namespace of its own where
 ``unshare`` allows it, and in any case proxies pointing at a dead local port) and with a ``python3`` kernel that
 leaves a mark if anything starts it. Then the site is served by ``python -m http.server`` and opened in headless
@@ -28,7 +28,8 @@ from urllib.parse import urldefrag, urlparse
 import nbformat
 import pytest
 
-from helpers import paths, site
+from course_tools import paths, site
+from course_tools.processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "site-test"
@@ -48,7 +49,7 @@ def test_every_lesson_states_its_time_and_title():
 
 
 def test_time_estimate_and_title_are_read_from_the_opening_cell(tmp_path):
-    from helpers.notebooks import code, md, write
+    from course_tools.notebooks import code, md, write
 
     write(tmp_path / "03_x.ipynb", [md("# 03 · By hand\n\nText.\n\n**Time:** about 45 minutes (each step is one)."),
                                    code("1")])
@@ -116,7 +117,8 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
     a lesson or older than it (make -n still runs the check line, because it calls $(MAKE))."""
     if shutil.which("make") is None:
         pytest.skip("no make")
-    for name in ("Makefile", "requirements.txt", "constraints.txt", "requirements-site.txt", "helpers", "site"):
+    for name in ("Makefile", "requirements.txt", "requirements-dev.txt", "requirements-instructor.txt",
+                 "constraints.txt", "requirements-site.txt", "helpers", "tools", "site"):
         (tmp_path / name).symlink_to(ROOT / name)
     nbs, done = tmp_path / "notebooks", tmp_path / "build" / "executed"
     nbs.mkdir(), done.mkdir(parents=True)
@@ -124,32 +126,31 @@ def test_make_site_runs_make_course_only_when_the_executed_notebooks_are_stale(t
         shutil.copy(path, nbs / path.name)
 
     def plan() -> str:
-        env = {**os.environ, "COURSE_ROOT": str(tmp_path), "PYTHONPATH": str(ROOT / "helpers" / "src")}
+        src = os.pathsep.join(str(ROOT / folder / "src") for folder in ("helpers", "tools"))
+        env = {**os.environ, "COURSE_ROOT": str(tmp_path), "PYTHONPATH": src}
         proc = subprocess.run(["make", "-n", "site", f"PY={sys.executable}", f"SITE_VENV={SITE_VENV}"],
                               cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
         return proc.stdout + proc.stderr
 
-    assert "helpers.course" in plan(), "nothing executed yet: make site must run make course first"
+    assert "course_tools.course" in plan(), "nothing executed yet: make site must run make course first"
     for path in nbs.iterdir():
         shutil.copy(path, done / path.name)
     out = plan()
-    assert "helpers.course" not in out, f"make site after make course would execute again:\n{out}"
-    assert "helpers.site" in out and "--out build/site" in out
+    assert "course_tools.course" not in out, f"make site after make course would execute again:\n{out}"
+    assert "course_tools.site" in out and "--out build/site" in out
     later = time.time() + 10
     os.utime(next(nbs.iterdir()), (later, later))
-    assert "helpers.course" in plan(), "a lesson changed after make course: make site must run it again"
+    assert "course_tools.course" in plan(), "a lesson changed after make course: make site must run it again"
 
 
 def test_site_tools_are_pinned_apart_from_the_course():
-    pin = re.compile(r"^([A-Za-z0-9_.\-]+)==(\S+)$")
-    lines = [ln.strip() for ln in (ROOT / "requirements-site.txt").read_text().splitlines()]
-    pins = {}
-    for line in lines:
-        if line and not line.startswith("#"):
-            m = pin.match(line)
-            assert m, f"requirements-site.txt: not pinned with ==: {line}"
-            pins[m.group(1).lower().replace("_", "-")] = m.group(2)
-    assert pins["jupyter-book"] == "1.0.4.post1" and "sphinx-mathjax-offline" in pins
+    from test_pins import PIN, pins
+
+    for line in (ROOT / "requirements-site.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            assert PIN.match(line), f"requirements-site.txt: not pinned with ==: {line}"
+    site_pins = pins(ROOT / "requirements-site.txt")
+    assert site_pins["jupyter-book"] == "1.0.4.post1" and "sphinx-mathjax-offline" in site_pins
     course = (ROOT / "requirements.txt").read_text()
     assert "jupyter-book" not in course and "sphinx" not in course, "the site's tools belong in .venv-site"
 
@@ -186,6 +187,7 @@ def _fingerprint(folder: Path) -> dict[str, tuple[int, int]]:
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Any]:
+    """The site of three lessons, built offline (marks its tests `site`: not in `make test-fast`)."""
     jb = _site_venv()
     tmp = tmp_path_factory.mktemp("site")
     nbs, executed = tmp / "notebooks", tmp / "build" / "executed"
@@ -194,7 +196,7 @@ def built(tmp_path_factory) -> dict[str, Any]:
     for path in lessons:  # committed with the outputs their execution produced: an executed course as it is
         shutil.copy(path, nbs / path.name)
         shutil.copy(path, executed / path.name)
-    from helpers.course import report_markdown
+    from course_tools.course import report_markdown
 
     report = tmp / "build" / "course-report.md"  # the table make course writes, with this fixture's own numbers
     report.write_text(report_markdown([{"name": p.name, "seconds": 12.5, "peak_mib": 321.0, "parameters": {},
@@ -213,7 +215,7 @@ def built(tmp_path_factory) -> dict[str, Any]:
     before = _fingerprint(executed)
     out = tmp / "build" / "site"
     prefix = _offline_prefix()
-    cmd = [*prefix, sys.executable, "-m", "helpers.site", "--notebooks", str(nbs), "--executed", str(executed),
+    cmd = [*prefix, sys.executable, "-m", "course_tools.site", "--notebooks", str(nbs), "--executed", str(executed),
            "--report", str(report), "--out", str(out), "--work", str(tmp / "build" / "site-src"),
            "--jupyter-book", str(jb)]
     t0 = time.perf_counter()
@@ -241,15 +243,9 @@ def test_site_builds_offline_from_stored_outputs_without_a_kernel(built):
 # ---------------------------------------------------------------- in the browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(built) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory",
                              str(built["out"])], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
@@ -383,7 +379,7 @@ def test_toc_and_next_links_go_through_every_lesson_in_order(built, served, brow
 
 
 def test_each_lesson_shows_its_plots_buttons_and_no_error(built, served, browser):
-    from helpers.launch import BRANCH, REPO
+    from course_tools.launch import BRANCH, REPO
 
     for n, info in enumerate(_expected(built)):
         page = _page(browser, f"{served}/notebooks/{info['stem']}.html")

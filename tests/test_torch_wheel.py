@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import torch_wheel as tw
+from course_tools import torch_wheel as tw
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The learner's workspace: nothing a learner wrote is ever lost (helpers.workspace, make workspace / reset)."""
+"""The learner's workspace: nothing a learner wrote is ever lost (course_tools.workspace, make workspace / reset)."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers import paths
+from course_tools import paths
 from helpers.errors import CourseError
-from helpers.notebooks import code, md, write
-from helpers.workspace import BACKUPS, find_notebook, reset, sync
+from course_tools.notebooks import code, md, write
+from course_tools.workspace import BACKUPS, find_notebook, reset, sync
 
 ROOT = paths.root()
 NOTEBOOKS = paths.lessons()
@@ -134,8 +134,8 @@ def test_make_workspace_and_make_reset(course: Path, tmp_path: Path):
 
 
 def test_notebook_00_lists_the_lessons_from_the_workspace(tmp_path: Path):
-    """Notebook 00's cell that globs the lesson pattern (helpers.paths.LESSON_GLOB) in its cwd lists the lessons when
-    run in workspace/, and backups (in workspace/backups/) are not among them."""
+    """Notebook 00's cell that globs the lesson pattern (course_tools.paths.LESSON_GLOB) in its cwd lists the lessons
+    when run in workspace/, and backups (in workspace/backups/) are not among them."""
     nb00 = next(p for p in course_lessons() if p.name.startswith("00_"))
     cell = next(c.source for c in nbformat.read(nb00, as_version=4).cells
                 if c.cell_type == "code" and f'"{paths.LESSON_GLOB}"' in c.source)
@@ -163,15 +163,3 @@ def test_sync_record_is_json_with_the_course_hashes(course: Path, tmp_path: Path
     record = json.loads((ws / ".course-sync.json").read_text())
     assert set(record) == {"00_setup.ipynb", "01_pipelines.ipynb"}
     assert all(len(v["course_sha256"]) == 64 for v in record.values())
-
-
-def test_make_lab_syncs_the_workspace_then_serves_it_on_localhost_with_a_token(tmp_path: Path):
-    ws = tmp_path / "workspace"
-    dry = subprocess.run(["make", "-n", "-s", "-C", str(ROOT), "-o", "models", "-o", ".venv/.course-setup", "lab",
-                          f"WORKSPACE={ws}"], capture_output=True, text=True, check=True).stdout.splitlines()
-    sync_line = next(i for i, line in enumerate(dry) if "helpers.workspace" in line and line.endswith(" sync"))
-    lab_line = next(i for i, line in enumerate(dry) if "jupyter lab" in line)
-    assert sync_line < lab_line, "the workspace is synced before JupyterLab starts"
-    lab = " ".join(line.rstrip("\\") for line in dry[lab_line:])  # the command spans continued lines
-    assert "--ip=127.0.0.1" in lab and f"--ServerApp.root_dir={ws}" in lab
-    assert "token=" not in lab.lower() and "password" not in lab.lower(), "the default random token stays on"

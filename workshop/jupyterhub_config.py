@@ -1,10 +1,10 @@
 # JupyterHub for a class of "Transformers, under the hood" on one machine: what `make hub` runs, and what
-# tests/test_hub.py and `make bench-hub` start (python -m helpers.hub serve sets the COURSE_HUB_* variables below).
+# tests/test_hub.py and `make bench-hub` start (python -m course_tools.hub serve sets the COURSE_HUB_* variables below).
 #
 # Every learner gets:
 #   - their own server, started by JupyterHub, with their own home folder (here: COURSE_HUB_STATE/home/<name>);
 #   - their own copy of the notebooks in ~/transformers-course, made at every server start by the course's
-#     workspace sync (python -m helpers.workspace): a notebook the learner has is never touched, a missing one
+#     workspace sync (python -m course_tools.workspace): a notebook the learner has is never touched, a missing one
 #     (new lesson, or one they deleted) is copied in (workshop/README.md says why this and not nbgitpuller);
 #   - the one shared model kit (COURSE_CACHE), built once by the instructor and only read by every kernel;
 #   - a thread budget (COURSE_HUB_THREADS per learner) so 30 kernels do not each start one thread per core;
@@ -56,9 +56,9 @@ c.Authenticator.admin_users = set(filter(None, env("COURSE_HUB_ADMINS", "instruc
 # ---- each learner's server
 c.JupyterHub.spawner_class = "simple"
 c.SimpleLocalProcessSpawner.home_dir_template = str(STATE / "home" / "{username}")
-# helpers.hub singleuser: sync the learner's notebooks from COURSE (never overwriting one), then start
+# course_tools.hub singleuser: sync the learner's notebooks from COURSE (never overwriting one), then start
 # jupyterhub-singleuser. The same command runs on TLJH and in Z2JH's image, so a learner sees the same thing.
-c.Spawner.cmd = [sys.executable, "-m", "helpers.hub", "singleuser"]
+c.Spawner.cmd = [sys.executable, "-m", "course_tools.hub", "singleuser"]
 c.Spawner.args = ["--allow-root"] if os.geteuid() == 0 else []  # JupyterLab refuses root without it
 c.Spawner.notebook_dir = "~"
 c.Spawner.default_url = "/lab/tree/transformers-course/00_setup_and_tour.ipynb"

@@ -3,7 +3,7 @@
 # (workshop/README.md, "The Littlest JupyterHub"). Written for TLJH 1.x; not run in this repository's CI.
 #
 # Assumes the instructor did, as root:
-#   git clone <this repository> /srv/course && cd /srv/course && make setup          # /srv/course/.venv
+#   git clone <this repository> /srv/course && cd /srv/course && make setup-instructor   # /srv/course/.venv
 #   COURSE_CACHE=/srv/course-kit make models && chmod -R a+rX,go-w /srv/course /srv/course-kit
 COURSE = "/srv/course"
 KIT = "/srv/course-kit"  # owned by root, mode 755/644: every learner reads it, none can write it
@@ -14,7 +14,7 @@ c = get_config()  # noqa: F821 (JupyterHub defines get_config when it loads this
 # The course's own Python (Python 3.11, the pinned libraries, jupyterhub-singleuser) instead of TLJH's user
 # environment: the same command as workshop/jupyterhub_config.py. It syncs ~/transformers-course from the course
 # (never overwriting a learner's notebook) and then starts the learner's JupyterLab.
-c.Spawner.cmd = [f"{COURSE}/.venv/bin/python", "-m", "helpers.hub", "singleuser"]
+c.Spawner.cmd = [f"{COURSE}/.venv/bin/python", "-m", "course_tools.hub", "singleuser"]
 c.Spawner.default_url = "/lab/tree/transformers-course/00_setup_and_tour.ipynb"
 c.Spawner.environment = {
     "COURSE_CACHE": KIT,

@@ -1,4 +1,5 @@
-"""Writing a file so that no reader, and no interrupted run, ever sees half of it: the course's one atomic write.
+"""Files the course writes and checks: one atomic write (no reader, and no interrupted run, ever sees half of a
+file) and one sha256 of a file.
 
 The new content goes to a temporary file in the target's own folder (same filesystem) and is renamed over the
 target in one ``os.replace``; if anything fails first, the temporary file is removed and the target is untouched.
@@ -6,6 +7,7 @@ target in one ``os.replace``; if anything fails first, the temporary file is rem
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
@@ -37,6 +39,15 @@ def write_atomic(target: Path | str, data: str | bytes) -> None:
             tmp.write_bytes(data)
         else:
             tmp.write_text(data, encoding="utf-8")
+
+
+def sha256(path: Path | str) -> str:
+    """The sha256 of a file's bytes, read 1 MiB at a time (a kit's weights do not fit in memory twice)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def copy_atomic(src: Path | str, target: Path | str) -> None:

@@ -1,16 +1,16 @@
-"""Measurement plumbing shared by notebook 09 and ``make bench`` (``python -m helpers.bench``).
+"""Measurement plumbing of notebooks 09 and 10 (``make bench``, course_tools.bench, uses it too).
 
 - :func:`memory_bandwidth`: what this machine's memory can stream: read only (a large sum) or a large copy.
 - :func:`matvec_bandwidth`: what one matrix-vector product (the kernel decoding spends its time in) reaches,
   optionally with a given number of threads.
 - :func:`linear_share`: how much of a decoding step is spent in the matrix-vector products of ``nn.Linear``.
 - :func:`bytes_per_token`: bytes of weights a decoding step reads (every parameter once).
-- :func:`best_of`, :func:`race`: wall-clock timers (best of a few runs, interleaved so background load hits all sides).
+- :func:`best_of`: the best wall time of a few calls (the least disturbed by other work). Not
+  ``torch.utils.benchmark.Timer``: that one sets its own thread count (1 by default) and repeats a call until a time
+  budget is spent, while a lesson times one multi-second decode a few times with the threads it runs with.
 - :func:`step_seconds`: the wall time of each step of a greedy decode, with or without the KV cache.
 - :func:`step_seconds_by_length`: the wall time of one decoding step at several sequence lengths, with and without
   the cache.
-- ``filter_logits``, ``sample``: not copies but the lessons' own functions (notebook 08's filters, notebook 09's loop),
-  imported from ``helpers.lessons`` on first use, so the benchmark times exactly the algorithm the lessons teach.
 """
 
 from __future__ import annotations
@@ -91,20 +91,6 @@ def best_of(fn: Callable[[], Any], repeats: int = 3) -> float:
     return best
 
 
-def race(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: bool = True) -> dict[str, float]:
-    """Best wall time of each function, running them in turn round after round so background load hits all alike."""
-    if warmup:
-        for fn in fns.values():
-            fn()
-    best = {name: float("inf") for name in fns}
-    for _ in range(repeats):
-        for name, fn in fns.items():
-            t0 = time.perf_counter()
-            fn()
-            best[name] = min(best[name], time.perf_counter() - t0)
-    return best
-
-
 def step_seconds(model: Any, input_ids: Any, n_tokens: int, use_cache: bool) -> list[float]:
     """Wall seconds of each of ``n_tokens`` greedy decoding steps; step 0 also reads the prompt (the prefill).
 
@@ -179,20 +165,3 @@ def step_seconds_by_length(model: Any, input_ids: Any, lengths: list[int], repea
                 cached = min(cached, time.perf_counter() - t0)
             out.append((n, no_cache, cached))
     return out
-
-
-# ------------------------------------------------------------------ the lessons' own loop, not a copy
-
-
-def __getattr__(name: str) -> Any:
-    """``perf.filter_logits`` and ``perf.sample`` are the lessons' own (notebook 08's filters, notebook 09's loop),
-    imported from their ``#@save`` cells when first asked for, so the benchmark times exactly what the lessons teach."""
-    if name == "filter_logits":
-        from .lessons.generate import filter_logits
-
-        return filter_logits
-    if name == "sample":
-        from .lessons.generation_by_hand import sample
-
-        return sample
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,50 +1,9 @@
 """Fine-tune the kit's encoder into a NEGATIVE/POSITIVE sentiment classifier (part of ``make models``).
 
-Data: the human-rated movie-review snippets that ship in the ``vadersentiment`` sdist (version and file:
-``helpers.models.MODELS``) (``additional_resources/hutto_ICWSM_2014.tar.gz`` ->
-``movieReviewSnippets_GroundTruth.txt``: id, mean rating in
--4..4 from about 20 raters, text). A mean of +1 or more is POSITIVE, -1 or less NEGATIVE; the mildly rated snippets in
-between are left out. A seeded shuffle holds out 15% for the accuracy that the build prints and records.
-
-Recipe (the defaults of :func:`train`, what the kit uses): one epoch over a seeded random 85% of the training part
-(the held-out 15% is the same whole set), batch 32, fused AdamW lr 2e-4 with 10% linear warmup then linear decay, no
-dropout, max_length 64, batches grouped by length. The classifier on top of ``[CLS]`` is new; everything else starts
-from all-MiniLM-L6-v2. The embeddings and the lowest 3 of the 6 layers stay as they are (no backward pass through
-them); layers 4-6, the pooler and the classifier are trained. While training, the last layer is computed at ``[CLS]``
-only (:func:`cls_only`: the classifier reads nothing else; same weights, same saved model). Deterministic for a given
-seed and thread count (1 and 2 threads give different weights; the kit uses 2).
-
-Where the time goes (profiled on the README's shared 2-core machine, CPU-seconds, full fine-tune of all layers
-before): matrix products are ~75% of it, so the work is compute-bound and only less arithmetic helps. Forward ~97,
-backward ~143, optimizer ~14, held-out evaluation ~13, imports and loading ~5, tokenising ~1 (snippets are 26 tokens
-at the median, 54 at the 99th percentile: truncating shorter would save almost nothing); dropout's random masks
-~7% of the forward. Measured, one build each (same machine, other jobs running, so CPU-seconds vary by ~8%):
-
-    full fine-tune, lr 1e-4, dropout 0.1 (the old recipe)   272-279 CPU-s   held-out 0.8669
-    3 layers frozen, lr 1e-4                                 190             0.854
-    4 layers frozen, lr 2e-4                                 167             0.845
-    3 layers frozen, lr 2e-4                                 185             0.859
-      + last layer at [CLS] only                             153             0.855 (other dropout masks)
-      + lr 3e-4 instead                                      142             0.851
-      + lr 2e-4, no dropout                                  142             0.8684
-    that, 4 layers frozen, lr 2e-4 / 3e-4 / 5e-4 / 1e-3        140-147         0.8429 / 0.8458 / 0.8516 / 0.8415
-    that, 3 layers frozen, fused AdamW                       146-206         0.8684 (same accuracy; timing noise)
-      + 80% / 85% / 90% of the training part                119 / 124 / 131  0.8531 / 0.8596 / 0.8582
-    the recipe: 3 frozen, fused AdamW, 85% of the training part  139 (make bench: 77 s)  0.8596
-
-The rows from "4 layers frozen, lr 2e-4 / ..." on were measured on 2026-12-02 with nothing else running. Even so,
-the same build's wall time varies by up to +-15% from run to run on this shared virtual machine (85-105 s for the
-recipe before fused AdamW, 80-116 s with it), so only differences of more than ~10% count. Freezing a fourth layer
-saves ~17% but costs 0.017-0.027 of accuracy at every learning rate tried; training on 85% of the training part saves
-~15% for 0.009 (one standard error, below). Spinning OpenMP waiters for a short while instead of sleeping
-(``GOMP_SPINCOUNT`` 1,000 to 100,000) gave 86-104 s: within the noise. A profile of the recipe before the last step
-(96 s wall): linear layers' forward 41 s of the 49 s forward, backward 31 s, optimizer 4 s, imports 5 s.
-
-The held-out set is 1,375 snippets, so one accuracy has a standard error of about 0.009.
-
-How the threads wait matters more than how many there are: libgomp's spinning waiters made it ~5-12x slower next
-to one busy process, so ``python -m helpers.kit`` sets ``OMP_WAIT_POLICY=PASSIVE`` before torch loads (same
-weights).
+Data: VADER's human-rated movie-review snippets from the pinned ``vadersentiment`` sdist (``helpers.models.MODELS``);
+a mean rating of +1 or more is POSITIVE, -1 or less NEGATIVE, the mildly rated ones are left out, and a seeded 15%
+is held out for the accuracy the build records. The recipe is :func:`train`'s defaults; why it is this one, what
+each step of it cost in accuracy and saved in time, is measured in docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -1,12 +1,12 @@
 """``make bench``'s decoder race: notebook 10's fast hand decoder against ``model.generate`` on the same prompt.
 
-    python -m helpers.bench_decoder          # prints the figures as JSON
+    python -m course_tools.bench_decoder          # prints the figures as JSON
 
 :func:`measure_decoder` imports the decoder from the lesson itself (``helpers.lessons.decoder_by_hand``: the
 ``#@save`` cells of ``notebooks/10_decoder_by_hand.ipynb``), so the benchmark times the code the lesson teaches.
 Both sides decode greedily (end-of-sequence off, so both make exactly ``new_tokens`` tokens) from the same prompt,
 with the same thread count, best of ``repeats`` runs each, interleaved so that background load hits both alike
-(``helpers.perf.race``). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
+(:func:`race`). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
 prefill is a small part of it, the same for both). Goal: the hand decoder at least 1.3x the library's speed, with the
 same tokens.
 """
@@ -14,8 +14,9 @@ same tokens.
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 GOAL = 1.3  # hand decoder tokens/s over generate's
 
@@ -23,15 +24,28 @@ GOAL = 1.3  # hand decoder tokens/s over generate's
 PROMPT = "The capital of France is"
 
 
+def race(fns: dict[str, Callable[[], Any]], repeats: int = 3, warmup: bool = True) -> dict[str, float]:
+    """Best wall time of each function, running them in turn round after round so background load hits all alike."""
+    if warmup:
+        for fn in fns.values():
+            fn()
+    best = {name: float("inf") for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], time.perf_counter() - t0)
+    return best
+
+
 def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT) -> dict[str, Any]:
     """Decode tokens/s of the fast hand decoder and of ``generate``, their ratio, and whether the tokens agree."""
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from . import perf
-    from .env import quiet, set_threads
-    from .lessons.decoder_by_hand import fast_decoder, greedy, load_fast
-    from .models import checkpoint
+    from helpers.env import quiet, set_threads
+    from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
+    from helpers.models import checkpoint
 
     quiet()
     threads = set_threads()
@@ -50,7 +64,7 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
             return library.generate(input_ids, do_sample=False, max_new_tokens=new_tokens, eos_token_id=None)
 
     same = torch.equal(hand(), lib())
-    best = perf.race({"hand": hand, "library": lib}, repeats=repeats, warmup=False)  # the calls above warmed up
+    best = race({"hand": hand, "library": lib}, repeats=repeats, warmup=False)  # the calls above warmed up
     hand_speed, library_speed = new_tokens / best["hand"], new_tokens / best["library"]
     return {
         "decoder_new_tokens": new_tokens,

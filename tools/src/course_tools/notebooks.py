@@ -1,7 +1,7 @@
 """Notebook housekeeping for authors and CI: execute a notebook in place, keep it clean, find its exercises.
 
-    python -m helpers.notebooks execute notebooks/07_logits_to_labels.ipynb   # run top to bottom, save outputs
-    python -m helpers.notebooks check notebooks/*.ipynb                       # fail if a notebook is not clean
+    python -m course_tools.notebooks execute notebooks/07_logits_to_labels.ipynb   # run top to bottom, save outputs
+    python -m course_tools.notebooks check notebooks/*.ipynb                       # fail if a notebook is not clean
 
 "Clean" (nbdev-style): no stored widget state, no per-cell execution timing metadata, execution counts 1..N in
 order with every code cell executed. Outputs are kept: nbval compares them.
@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import CourseError, run_cli
-from .files import write_atomic
+from helpers.errors import CourseError, run_cli
+from helpers.files import write_atomic
 
 KEEP_NB_METADATA = ("kernelspec", "language_info")
 KEEP_CELL_METADATA = ("tags", "jupyter", "collapsed")
@@ -63,17 +63,28 @@ def problems(nb: Any) -> list[str]:
 
 Execute = Callable[[str], Any]  # runs more code in the same kernel; returns the executed cell (its outputs)
 
+# Run last in the kernel: it prints the kernel's peak resident memory in MiB.
+PEAK_RSS = """
+import resource, sys
+try:  # Linux: this kernel's own high-water mark. getrusage's ru_maxrss would also count the memory of the process
+    # that started the kernel (it survives fork and exec), which may be a benchmark with a model loaded.
+    _peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
+except (OSError, StopIteration):
+    _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
+print(_peak)
+"""
 
-def run(nb: Any, cwd: Path | str, timeout: int = 900, after_cell: Callable[[int, Any, Execute], None] | None = None,
-        probe: str | None = None) -> dict[str, Any]:
+
+def run(nb: Any, cwd: Path | str, timeout: int = 900,
+        after_cell: Callable[[int, Any, Execute], None] | None = None) -> dict[str, Any]:
     """Execute the code cells of ``nb`` in place, top to bottom, in a fresh kernel whose working directory is
     ``cwd``, stopping at the first error: the one way the course runs a notebook (``execute`` below, ``make course``,
     ``make bench``, the exercise test).
 
     ``after_cell(index, cell, execute)`` is called after each code cell; ``execute(source)`` runs more code in the
-    same kernel (not stored in ``nb``). ``probe`` is code run last in the same kernel, even after an error (unless
-    the kernel died). Returns ``{"seconds": time of nb's own cells, "error": what stopped it (a cell's error, a
-    timeout, a dead kernel) or None, "probe": the probe's executed cell or None}``.
+    same kernel (not stored in ``nb``). Returns ``{"seconds": time of nb's own cells, "error": what stopped it (a
+    cell's error, a timeout, a dead kernel) or None, "peak_mib": the kernel's peak resident memory, read in it last
+    (even after an error, unless the kernel died), or None}``.
     """
     import nbformat
     from nbclient import NotebookClient
@@ -89,7 +100,7 @@ def run(nb: Any, cwd: Path | str, timeout: int = 900, after_cell: Callable[[int,
         finally:
             nb.cells.pop()
 
-    result: dict[str, Any] = {"error": None, "probe": None}
+    result: dict[str, Any] = {"error": None, "peak_mib": None}
     with client.setup_kernel():
         t0 = time.perf_counter()
         try:
@@ -101,8 +112,12 @@ def run(nb: Any, cwd: Path | str, timeout: int = 900, after_cell: Callable[[int,
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             result["error"] = err
         result["seconds"] = time.perf_counter() - t0
-        if probe is not None and not isinstance(result["error"], DeadKernelError):
-            result["probe"] = execute(probe)
+        if not isinstance(result["error"], DeadKernelError):
+            printed = "".join(o.get("text", "") for o in execute(PEAK_RSS).outputs if o.get("output_type") == "stream")
+            try:
+                result["peak_mib"] = float(printed.strip().splitlines()[-1])
+            except (ValueError, IndexError):
+                pass
     return result
 
 
@@ -197,7 +212,7 @@ def write(path: Path, cells: list[Any]) -> None:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.notebooks")
+    parser = argparse.ArgumentParser(prog="python -m course_tools.notebooks")
     sub = parser.add_subparsers(dest="cmd", required=True)
     ex = sub.add_parser("execute", help="run notebooks top to bottom and save them clean")
     ex.add_argument("paths", nargs="+", type=Path)

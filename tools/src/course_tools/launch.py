@@ -1,6 +1,6 @@
 """Launch badges (Colab, Binder) and the Colab-only set-up cell, generated from one repository URL.
 
-Change ``REPO`` here (and only here) when the course moves; ``python -m helpers.launch`` rewrites every notebook's
+Change ``REPO`` here (and only here) when the course moves; ``python -m course_tools.launch`` rewrites every notebook's
 launch row and Colab cell, and a test (tests/test_notebooks.py) fails while any notebook is out of date.
 
 The Colab cell is three lines: on Colab only, it installs the helpers package and calls
@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import quote
 
-from . import paths
-from .models import MODELS, with_dependencies
+import helpers
+from helpers.models import MODELS, with_dependencies
+
+from . import imports, paths
 
 REPO = "transformers-under-the-hood/course"  # GitHub owner/name: the one place the repository URL lives
 BRANCH = "main"
@@ -61,13 +63,6 @@ def colab_cell(needs: Iterable[str] | None = None) -> str:
     return COLAB_CELL.format(url=repo_url(), branch=BRANCH, entries=named)
 
 
-def launch_cells(notebook: str) -> list[Any]:
-    """The launch row (Colab and Binder badges) and the Colab-only set-up cell that open every notebook."""
-    from .notebooks import code, md
-
-    return [md(badges(notebook), tags=(LAUNCH_TAG,)), code(colab_cell(), tags=(COLAB_TAG,))]
-
-
 # ---------------------------------------------------------------- which kit entries a notebook uses
 
 # checkpoint("x") loads an entry; checkpoint_folder("x") gives its files (for the lessons that read them by hand)
@@ -76,16 +71,6 @@ ANY_CHECKPOINT_CALL = re.compile(r"\bcheckpoint(?:_folder)?\(")
 WHOLE_KIT = re.compile(r"\bmanifest(_table)?\(")  # a notebook that shows the whole kit needs the whole kit
 HELPERS_IMPORT = re.compile(r"^\s*(?:from\s+(helpers(?:\.[\w.]+)?)\s+import\s+([\w\s,()*]+)|import\s+(helpers[\w.]*))",
                             re.M)
-
-
-def _module_file(module: str) -> Path | None:
-    """``helpers.x.y`` -> its source file inside this package, if it is one."""
-    base = Path(__file__).resolve().parent
-    parts = module.split(".")[1:]
-    for candidate in (base.joinpath(*parts).with_suffix(".py"), base.joinpath(*parts, "__init__.py")):
-        if parts and candidate.is_file():
-            return candidate
-    return None
 
 
 def _literal_checkpoints(tree: ast.AST) -> set[str]:
@@ -97,35 +82,6 @@ def _literal_checkpoints(tree: ast.AST) -> set[str]:
             if name in ("checkpoint", "checkpoint_folder") and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
-
-
-def _module_imports(path: Path, tree: ast.AST) -> list[str]:
-    """helpers modules imported by the module at ``path`` (absolute or relative imports)."""
-    package = ["helpers"] + list(path.relative_to(Path(__file__).resolve().parent).parent.parts)
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom):
-            base = package[: len(package) - node.level + 1] if node.level else []
-            mod = ".".join(base + (node.module.split(".") if node.module else []))
-            out.append(mod)
-            out += [f"{mod}.{alias.name}" for alias in node.names]  # `from .checks import lesson07`
-        elif isinstance(node, ast.Import):
-            out += [alias.name for alias in node.names]
-    return [m for m in out if m == "helpers" or m.startswith("helpers.")]
-
-
-def _modules_used(imports: list[str]) -> set[Path]:
-    """The source files of the helpers modules in ``imports`` and of every helpers module those import."""
-    seen: set[Path] = set()
-    todo = [f for f in map(_module_file, imports) if f]
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen.add(path)
-        tree = ast.parse(path.read_text())
-        todo += [f for f in map(_module_file, _module_imports(path, tree)) if f and f not in seen]
-    return seen
 
 
 def kit_needs(nb: Any) -> list[str]:
@@ -140,15 +96,17 @@ def kit_needs(nb: Any) -> list[str]:
     if WHOLE_KIT.search(text) or len(ANY_CHECKPOINT_CALL.findall(text)) > len(CHECKPOINT_CALL.findall(text)):
         return with_dependencies(MODELS)
     names = {m.group(2) for m in CHECKPOINT_CALL.finditer(text)}
-    imports = []
+    named = []
     for m in HELPERS_IMPORT.finditer(text):
         if m.group(3):
-            imports.append(m.group(3))
+            named.append(m.group(3))
         else:
-            imports.append(m.group(1))
-            imports += [f"{m.group(1)}.{n.strip()}" for n in re.split(r"[\s,()]+", m.group(2)) if n.strip()]
-    for path in _modules_used(imports):
-        names |= _literal_checkpoints(ast.parse(path.read_text()))
+            named.append(m.group(1))
+            named += [f"{m.group(1)}.{n.strip()}" for n in re.split(r"[\s,()]+", m.group(2)) if n.strip()]
+    src = Path(helpers.__file__).resolve().parents[1]  # the folder holding the helpers package
+    files = imports.modules(src)
+    for module in imports.reachable(named, imports.graph(src)):
+        names |= _literal_checkpoints(ast.parse(files[module].read_text(encoding="utf-8")))
     return with_dependencies(n for n in names if n in MODELS)
 
 

@@ -1,7 +1,7 @@
 """The learner's workspace: their own copies of the notebooks, which nothing ever overwrites.
 
-    python -m helpers.workspace sync            # what `make workspace` (and `make lab`) runs
-    python -m helpers.workspace reset 3         # what `make reset NB=3` runs
+    python -m course_tools.workspace sync            # what `make workspace` (and `make lab`) runs
+    python -m course_tools.workspace reset 3         # what `make reset NB=3` runs
 
 ``sync`` copies into ``workspace/`` every file of ``notebooks/`` the learner does not have yet (on the first launch
 that is all of them; after a ``git pull``, the new lessons). A file the learner already has is never touched, even
@@ -20,23 +20,18 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
 from . import paths
-from .errors import CourseError, run_cli
-from .files import atomic_path, copy_atomic, write_atomic
+from helpers.errors import CourseError, run_cli
+from helpers.files import atomic_path, copy_atomic, sha256, write_atomic
 
 RECORD = ".course-sync.json"
 BACKUPS = "backups"
 SKIP_DIRS = {".ipynb_checkpoints", "__pycache__", BACKUPS}
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def course_files(src: Path) -> list[Path]:
@@ -61,7 +56,7 @@ def _write_record(dst: Path, record: dict[str, dict[str, str]]) -> None:
 
 
 def _stamp(path: Path, src_path: Path, record: dict[str, dict[str, str]]) -> None:
-    record[path.as_posix()] = {"course_sha256": _sha256(src_path),
+    record[path.as_posix()] = {"course_sha256": sha256(src_path),
                                "copied": dt.datetime.now().isoformat(timespec="seconds")}
 
 
@@ -81,7 +76,7 @@ def sync(src: Path, dst: Path) -> dict[str, list[str]]:
         if (dst / rel).exists():
             result["kept"].append(key)
             copied_from = record.get(key, {}).get("course_sha256")
-            if copied_from and copied_from != _sha256(src / rel):
+            if copied_from and copied_from != sha256(src / rel):
                 result["updated_upstream"].append(key)
             continue
         copy_atomic(src / rel, dst / rel)
@@ -135,7 +130,7 @@ def reset(src: Path, dst: Path, nb: str, now: dt.datetime | None = None) -> tupl
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.workspace", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.workspace", description=__doc__.splitlines()[0])
     parser.add_argument("--course", type=Path, default=Path("notebooks"), help="the course's notebooks (read only)")
     parser.add_argument("--workspace", type=Path, default=Path("workspace"), help="the learner's copies")
     sub = parser.add_subparsers(dest="cmd", required=True)

@@ -1,16 +1,16 @@
 """`make bench-hub`: a class on the workshop hub, measured on this machine.
 
-Starts the real hub (helpers.hub.LocalHub, one torch thread per learner) and measures, with a lesson's models loaded
-in every learner's kernel:
+Starts the real hub (course_tools.hub.LocalHub, one torch thread per learner) and measures, with a lesson's models
+loaded in every learner's kernel:
 
 - **start time** of a learner's server (login done; from "start my server" to its first answer through the proxy),
   alone and with the rest of the class starting at the same moment;
-- **memory**: each learner's proportional set size (PSS, /proc/<pid>/smaps_rollup of their server and kernel: a page
+- **memory**: each learner's proportional set size (PSS of their server and kernel, read with psutil: a page
   shared by k processes counts 1/k in each), first with one learner, then with N, and its two parts: anonymous
   memory (the learner's alone: the marginal learner) and file pages (the kit's safetensors, mapped from one shared
   path, and the libraries: the same files for every learner, in memory once). On a shared machine PSS also splits
   file pages with other work that maps the same files, so the sizing uses the two parts, not PSS;
-- **CPU**: the kernel's CPU seconds for the lesson (utime + stime: what the lesson costs, whatever else runs on the
+- **CPU**: the kernel's CPU seconds for the lesson (user + system: what the lesson costs, whatever else runs on the
   machine), and the lesson's wall time alone and when N learners run it at the same moment (their ratio is measured
   in one run);
 - a **bad input** on the way: one learner's server is killed (SIGKILL to its processes) and restarted; their
@@ -27,14 +27,20 @@ import asyncio
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from helpers.errors import CourseError
+
 from . import paths
-from .errors import CourseError
-from .hub import WORKSPACE, Learner, LocalHub, kill_groups, kit_mappings, learner_processes, smaps
+from .hub import WORKSPACE, LocalHub, learner_processes
+from .processes import kill_groups
+
+sys.path.insert(0, str(paths.root() / "tests"))  # the learners that drive the hub are the hub test's harness
+from hub_harness import Learner, kernel_pid, kit_mappings, memory as process_memory  # noqa: E402
 
 CLASS_SIZES = (10, 30, 100)
 BURST_S = 60.0  # cores: the whole class runs every cell of the lesson within this many seconds
@@ -42,33 +48,30 @@ HEADROOM = 1.25  # memory: keep a quarter free for the page cache and the peaks 
 
 
 def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    import psutil
 
-
-def _kernel(hub: LocalHub, name: str) -> int:
-    for pid in learner_processes(hub.run, name):
-        if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes():
-            return pid
-    raise CourseError(f"{name} has no kernel running")
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 def memory(hub: LocalHub, name: str) -> dict[str, int]:
     """One learner's server + kernel: PSS, its anonymous and file parts, and the kit pages they map."""
     total: dict[str, int] = {"Pss": 0, "Pss_Anon": 0, "Pss_File": 0, "Rss": 0, "kit_rss": 0, "kit_private_dirty": 0}
     for pid in learner_processes(hub.run, name):
-        rollup = smaps(pid)
-        for key in ("Pss", "Pss_Anon", "Pss_File", "Rss"):
-            total[key] += rollup.get(key, 0)
+        used = process_memory(pid)
+        total["Pss"] += used["pss"]
+        total["Rss"] += used["rss"]
+        total["Pss_Anon"] += used["anonymous"]
+        total["Pss_File"] += max(used["pss"] - used["anonymous"], 0)
         for m in kit_mappings(pid, hub.kit):
-            total["kit_rss"] += m.get("Rss", 0)
-            total["kit_private_dirty"] += m.get("Private_Dirty", 0)
+            total["kit_rss"] += m["rss"]
+            total["kit_private_dirty"] += m["private_dirty"]
     return total
 
 
 def hub_memory(hub: LocalHub) -> int:
     """PSS of the hub itself: jupyterhub, the proxy, the culler (processes of the run that are no learner's)."""
-    return sum(smaps(pid).get("Pss", 0) for pid, env in hub.processes().items() if "JUPYTERHUB_USER" not in env)
+    return sum(process_memory(pid)["pss"] for pid, env in hub.processes().items() if "JUPYTERHUB_USER" not in env)
 
 
 def sizing(figures: dict[str, Any], sizes: tuple[int, ...] = CLASS_SIZES) -> list[dict[str, Any]]:
@@ -104,7 +107,7 @@ async def _class(hub: LocalHub, n: int, lesson: str) -> dict[str, Any]:
     _, run = await first.run_notebook(path)
     if run["errors"]:
         raise CourseError(f"{lesson} failed in the hub: {run['errors']}")
-    kernel = _kernel(hub, first.name)
+    kernel = kernel_pid(hub, first.name)
     out.update(lesson_alone_s=run["seconds"], lesson_cpu_s=_cpu_seconds(kernel), memory_alone=memory(hub, first.name))
     await first.shutdown_kernels()
 
@@ -116,7 +119,7 @@ async def _class(hub: LocalHub, n: int, lesson: str) -> dict[str, Any]:
         raise CourseError(f"{lesson} failed with {n} learners at once: {errors}")
     out["lesson_together_s"] = [r[1]["seconds"] for r in runs]
     out["memory_together"] = {lr.name: memory(hub, lr.name) for lr in [first, *rest]}
-    out["cpu_together_s"] = [_cpu_seconds(_kernel(hub, lr.name)) for lr in [first, *rest]]
+    out["cpu_together_s"] = [_cpu_seconds(kernel_pid(hub, lr.name)) for lr in [first, *rest]]
 
     # bad input: a learner's server is killed in the middle of the class; a restart gets their work back
     victim = rest[-1]
@@ -201,10 +204,11 @@ def run_bench(learners: int, lesson: str, output: Path) -> int:
 
 
 def main() -> int:
-    """``python -m helpers.hub_bench --learners N --lesson NN`` (what ``make bench-hub`` runs)."""
+    """``python -m course_tools.bench_hub --learners N --lesson NN`` (what ``make bench-hub`` runs)."""
     import argparse
 
-    parser = argparse.ArgumentParser(prog="python -m helpers.hub_bench", description="measure a class on this machine")
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench_hub",
+                                     description="measure a class on this machine")
     parser.add_argument("--learners", type=int, default=4)
     parser.add_argument("--lesson", default="02_tokenizers")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench-hub.json")
@@ -213,6 +217,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    from .errors import run_cli
+    from helpers.errors import run_cli
 
     run_cli(main)

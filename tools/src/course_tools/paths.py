@@ -1,7 +1,7 @@
 """Where the course's files are: the repository root, the lessons folder, the lesson file pattern, the lessons.
 
-The one place that knows the layout; helpers, tests, the Makefile (``python -m helpers.paths lessons``) and pre-commit
-ask it instead of spelling the pattern out again.
+The one place that knows the layout; the tooling, the tests, the Makefile (``python -m course_tools.paths lessons``)
+and pre-commit ask it instead of spelling the pattern out again.
 """
 
 from __future__ import annotations
@@ -55,8 +55,8 @@ def lesson(topic_or_number: str | int, folder: Path | str | None = None) -> Path
 
 
 def main(argv: list[str]) -> int:
-    """``python -m helpers.paths lessons [FOLDER]``: the lessons, one path a line (for the Makefile);
-    ``python -m helpers.paths regex``: :data:`LESSON_REGEX` (what .pre-commit-config.yaml must say)."""
+    """``python -m course_tools.paths lessons [FOLDER]``: the lessons, one path a line (for the Makefile);
+    ``python -m course_tools.paths regex``: :data:`LESSON_REGEX` (what .pre-commit-config.yaml must say)."""
     if argv[:1] == ["lessons"] and len(argv) <= 2:
         cwd = Path.cwd()
         print("\n".join(str(p.relative_to(cwd)) if p.is_relative_to(cwd) else str(p) for p in lessons(*argv[1:])))
@@ -64,7 +64,7 @@ def main(argv: list[str]) -> int:
     if argv == ["regex"]:
         print(LESSON_REGEX)
         return 0
-    print("usage: python -m helpers.paths lessons [FOLDER] | regex", file=sys.stderr)
+    print("usage: python -m course_tools.paths lessons [FOLDER] | regex", file=sys.stderr)
     return 2
 
 

@@ -1,34 +1,8 @@
-"""``make bench``: how fast and how big the course is on this machine, as a table and ``build/bench.json``.
+"""``make bench``: how fast and how big the course is on this machine: a table, ``build/bench.json``, and the
+section "Measured" of docs/benchmarks.md, which says what each figure means and its goal.
 
-    python -m helpers.bench                  # everything (a few minutes: it also runs every notebook)
-    python -m helpers.bench --no-notebooks   # only the generation measurements
-
-Measured in one run, with the generator (SmolLM2-135M-Instruct, float32) and the seed text's sampling settings
-(temperature 0.7, top-k 50, top-p 0.9), end-of-sequence disabled so every run makes exactly the tokens asked for:
-
-- ``hand_loop_vs_generate_ratio``: wall time of notebook 09's hand loop with the KV cache / ``model.generate``,
-  64 new tokens (best of 4 each, interleaved). Goal <= 1.05.
-- ``nocache_vs_cache_ratio_256``: the hand loop without / with the KV cache, 256 new tokens (one run each).
-- ``decode_tokens_per_s``: steady-state decoding speed (median step after the prompt, with the cache), and
-  ``decode_fraction_of_bandwidth_bound``: that speed over the bound memory read bandwidth / bytes of weights per
-  token (a large sum measures the read bandwidth; a copy's figure is reported too). Goal >= 0.5. The matrix-vector
-  product of the output layer is timed with all threads and with one, to show whether it uses more than one core.
-- ``notebooks_seconds``: each notebook in ``notebooks/`` executed top to bottom in a fresh kernel (a temporary copy;
-  the committed notebooks are never touched), and the total. Goals: each notebook <= 120 s
-  (``notebook_seconds_max``), the total <= 300 s.
-- ``peak_rss_mb``: the largest peak resident memory of any notebook's kernel (its own high-water mark, ``VmHWM``
-  on Linux, read inside it). Goal <= 1500.
-
-- ``sentiment_build_quiet_seconds``: ``python -m helpers.kit sentiment`` (the fine-tune, as ``make models`` runs it)
-  into a scratch cache (the encoder and the download copied from the kit; the kit itself is never touched), then
-  ``sentiment_build_loaded_ratio``: the same build while one competing CPU-bound process runs (it stops by itself
-  after a bounded time and is stopped as soon as the build ends), over the quiet time, in the same run. Goals: quiet
-  <= 90 s, ratio <= 2.2, held-out accuracy >= 0.85; both builds must give the same weights (same seed).
-- ``test_suite_seconds``: the last ``make test``'s pytest wall time, read from its JUnit report
-  (``build/test-results.xml``), with the slowest tests and the time per file. Goal <= 1200 s (20 minutes).
-
-Timings depend on what else the machine is doing: run it on a quiet machine to compare runs (the load average is
-recorded next to each figure).
+    python -m course_tools.bench                  # everything (a few minutes: it also runs every notebook)
+    python -m course_tools.bench --no-notebooks   # only the generation measurements
 """
 
 from __future__ import annotations
@@ -45,10 +19,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import paths, perf
-from .bench_decoder import measure_decoder
-from .display import Table
-from .errors import run_cli
+from helpers import perf
+from helpers.display import Table
+from helpers.errors import run_cli
+from helpers.files import write_atomic
+
+from . import paths
+from .bench_decoder import measure_decoder, race
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
@@ -68,20 +45,12 @@ GOALS: dict[str, tuple[str, float]] = {
     "hand_vs_library_decode_ratio": (">=", 1.3),
 }
 JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
+DOC = paths.root() / "docs" / "benchmarks.md"  # its section "Measured" is the last run's table
+MEASURED = "<!-- measured: `make bench` rewrites everything from here to the end of the file -->"
 
 # One competing CPU-bound process (a learner's browser, another learner's kernel): busy for at most ``argv[1]``
 # seconds, then it exits by itself, whatever happens to the benchmark.
 COMPETITOR = "import sys, time\nend = time.monotonic() + float(sys.argv[1])\nwhile time.monotonic() < end:\n    pass\n"
-
-RSS_CELL = """
-import resource, sys
-try:  # Linux: this kernel's own high-water mark. getrusage's ru_maxrss would also count the memory of the process
-    # that started the kernel (it survives fork and exec), which here is the benchmark itself, model loaded.
-    _peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
-except (OSError, StopIteration):
-    _peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / (2**20 if sys.platform == "darwin" else 2**10)
-print(_peak)
-"""
 
 
 def log(message: str) -> None:
@@ -93,8 +62,9 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from .env import quiet, set_threads
-    from .models import checkpoint
+    from helpers.env import quiet, set_threads
+    from helpers.lessons.generation_by_hand import sample  # notebook 09's loop: the benchmark times the lesson's code
+    from helpers.models import checkpoint
 
     quiet()
     set_threads()
@@ -104,7 +74,7 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
 
     def hand(n: int, use_cache: bool = True) -> Any:
         torch.manual_seed(SEED)
-        return perf.sample(model, input_ids, n, **SETTINGS, eos_token_id=None, use_cache=use_cache)
+        return sample(model, input_ids, n, **SETTINGS, eos_token_id=None, use_cache=use_cache)
 
     def library(n: int) -> Any:
         torch.manual_seed(SEED)
@@ -113,7 +83,7 @@ def measure_generation(nocache_tokens: int = 256, ratio_tokens: int = 64) -> dic
     out: dict[str, Any] = {"nocache_tokens": nocache_tokens}
     log(f"hand loop vs generate, {ratio_tokens} new tokens, best of 4 each, interleaved")
     same = torch.equal(hand(ratio_tokens), library(ratio_tokens))
-    best = perf.race({"hand": lambda: hand(ratio_tokens), "generate": lambda: library(ratio_tokens)}, repeats=4)
+    best = race({"hand": lambda: hand(ratio_tokens), "generate": lambda: library(ratio_tokens)}, repeats=4)
     out["hand_loop_seconds_64"] = best["hand"]
     out["generate_seconds_64"] = best["generate"]
     out["hand_loop_vs_generate_ratio"] = best["hand"] / best["generate"]
@@ -156,17 +126,14 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
         shutil.copytree(folder, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
         for path in paths.lessons(copy):
             log(f"executing {path.name}")
-            result = run(nbformat.read(path, as_version=4), copy, timeout, probe=RSS_CELL)
+            result = run(nbformat.read(path, as_version=4), copy, timeout)
             if result["error"] is not None:  # record it and go on with the other notebooks
                 errors[path.stem] = describe(result["error"])[:250]
             seconds[path.stem] = result["seconds"]
-            probe = result["probe"]
-            text = "".join(o.get("text", "") for o in probe.outputs if o.get("output_type") == "stream") if probe \
-                else ""
-            try:
-                rss[path.stem] = float(text.strip().splitlines()[-1])
-            except (ValueError, IndexError):
-                errors.setdefault(path.stem, f"could not read peak RSS: {text!r}")
+            if result["peak_mib"] is None:
+                errors.setdefault(path.stem, "could not read the kernel's peak memory")
+            else:
+                rss[path.stem] = result["peak_mib"]
     return {"notebooks_seconds": {**seconds, "total": sum(seconds.values())},
             "notebooks_peak_rss_mb": rss,
             "peak_rss_mb": max(rss.values()) if rss else float("nan"),
@@ -176,8 +143,8 @@ def measure_notebooks(folder: Path | None = None, timeout: int = 900) -> dict[st
 
 def _scratch_cache(path: Path) -> Path:
     """A kit cache holding only what the sentiment build reads: the encoder entry and the VADER sdist."""
-    from .models import MODELS
-    from .models import cache_dir
+    from helpers.models import MODELS
+    from helpers.models import cache_dir
 
     (path / "downloads").mkdir(parents=True)
     shutil.copytree(cache_dir() / "encoder", path / "encoder")
@@ -213,8 +180,8 @@ def competitor(seconds: float) -> Any:
 
 def measure_kit_under_load(command: list[str] | None = None, entry: str = "sentiment") -> dict[str, Any]:
     """The sentiment build quiet, then with one competing CPU-bound process; ratio in one run; same weights?"""
-    from .kit import sha256
-    from .models import cache_dir, read_entry
+    from helpers.files import sha256
+    from helpers.models import cache_dir, read_entry
 
     command = command or [sys.executable, "-m", "helpers.kit", entry]
     out: dict[str, Any] = {}
@@ -375,7 +342,7 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m course_tools.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.add_argument("--no-generation", action="store_true", help="skip the generation measurements")
     parser.add_argument("--no-kit", action="store_true", help="skip the sentiment build quiet and under load")
@@ -398,12 +365,27 @@ def main() -> int:
     metrics["load_average_at_end"] = os.getloadavg()
     status = write_report(args.output, metrics, started)
     print(table(metrics, status))
+    write_measured(str(table(metrics, status)), metrics)
     root = paths.root()
-    print(f"\nwrote {args.output.relative_to(root) if args.output.is_relative_to(root) else args.output}")
+    print(f"\nwrote {args.output.relative_to(root) if args.output.is_relative_to(root) else args.output} and the "
+          f"measured section of {DOC.relative_to(root) if DOC.is_relative_to(root) else DOC}")
     errors = metrics.get("notebook_errors") or {}
     for name, err in errors.items():
         print(f"notebook {name} failed: {err}")
     return 1 if errors else 0
+
+
+def write_measured(table_text: str, metrics: dict[str, Any], doc: Path = DOC) -> None:
+    """Replace the measured section of docs/benchmarks.md (after its marker) with this run's table."""
+    text = doc.read_text(encoding="utf-8")
+    if MEASURED not in text:
+        raise RuntimeError(f"{doc} has no line {MEASURED!r}: put it back where the measured section starts.")
+    machine = f"{platform.platform()}, {os.cpu_count()} CPU cores"
+    loads = [metrics.get(k) for k in ("load_average_at_start", "load_average_at_end")]
+    load = f"; load average {loads[0][0]:.1f} at the start, {loads[1][0]:.1f} at the end" if all(loads) else ""
+    section = (f"{MEASURED}\nThe last `make bench`, {time.strftime('%Y-%m-%d %H:%M')} on {machine}{load}:\n\n"
+               f"```\n{table_text}\n```\n")
+    write_atomic(doc, text[:text.index(MEASURED)] + section)
 
 
 def write_report(output: Path, metrics: dict[str, Any], started: float) -> dict[str, dict[str, Any]]:
