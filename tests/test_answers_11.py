@@ -1,9 +1,12 @@
-"""Notebook 11's generation checks (steps 5 and 6) against plausible wrong answers and right alternatives.
+"""Notebook 11's checks (steps 1 to 7) against plausible wrong answers and right alternatives.
 
-The wrong filters and loops are the ones notebooks 08 and 09 save as negative controls (the seed's zero-fill top-k,
-top-p before temperature, no per-row stopping, ...), plus other typical slips; each must get its own hint. The right
-alternatives (the lessons' own functions, transformers' processors, a loop without the cache, generate's own padding
-formula) must each pass.
+Steps 1 to 4 (tokens, body, head, label) get the slips of a learner new to the library's objects (a tensor for the
+tokenizer's output, the pooled vector for the hidden states, the raw [CLS] vector for the head, an index for the
+label, ...). The wrong filters, steps and loops of steps 5 to 7 are the ones notebooks 08 and 09 save as negative
+controls (the seed's zero-fill top-k, top-p before temperature, no per-row stopping, ...), plus other typical slips
+(the argmax for a draw, the cache fed the whole sequence again); each must get its own hint. The right alternatives
+(the lessons' own functions, transformers' processors, a loop without the cache, generate's own padding formula) must
+each pass.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import functools
 from functools import partial
 
 import torch
+from transformers import DynamicCache
 
 from answers import answer_tests, by_name, named
 from helpers.checks import lesson11
@@ -20,6 +24,7 @@ from helpers.lessons.generate import (filter_logits, filter_logits_top_p_first, 
                                       library_filters)
 from helpers.lessons.generation_by_hand import sample, sample_pad_with_eos, sample_stop_on_any
 
+REVIEW = "The acting was wooden and the ending made no sense at all."  # notebook 11's REVIEW
 MESSAGES = [{"role": "system", "content": "Be brief."},  # notebook 11's SYSTEM and QUESTION
             {"role": "user", "content": "Write one sentence about the sea."}]
 INF = float("-inf")
@@ -39,6 +44,134 @@ def _prompt_ids():
 def _prompt_logits():
     with torch.no_grad():
         return _model()(_prompt_ids()).logits[0]
+
+
+# ---------------------------------------------------------------- steps 1 to 4: the sentiment path, part by part
+
+
+def _sentiment():
+    return kit_tokenizer("sentiment"), kit_model("sentiment", "AutoModelForSequenceClassification")
+
+
+def _inputs():
+    return _sentiment()[0](REVIEW, return_tensors="pt")
+
+
+def _body(**kwargs):
+    with torch.no_grad():
+        return _sentiment()[1].bert(**_inputs(), **kwargs)
+
+
+def _logits():
+    with torch.no_grad():
+        return _sentiment()[1](**_inputs()).logits
+
+
+# Each entry builds the learner's answer from the kit (it needs the model), called when the test runs.
+INPUTS_WRONG = {
+    "still None": (lambda: None, "still None"),
+    "input_ids alone": (lambda: _inputs()["input_ids"], "you have a tensor"),
+    "Python lists": (lambda: _sentiment()[0](REVIEW), "Python list"),
+    "no batch axis": (lambda: {k: v[0] for k, v in _inputs().items()}, "batch dimension"),
+    "no special tokens": (lambda: _sentiment()[0](REVIEW, add_special_tokens=False, return_tensors="pt"),
+                          "[CLS] and [SEP]"),
+    "ids without the mask": (lambda: {"input_ids": _inputs()["input_ids"]}, "keep the attention_mask"),
+    "the generator's tokenizer": (lambda: kit_tokenizer("generator")(REVIEW, return_tensors="pt"),
+                                  "not the ids of the sentiment model's tokenizer"),
+    "a string": (lambda: REVIEW, "BatchEncoding"),
+}
+INPUTS_RIGHT = {
+    "the tokenizer's output": _inputs,
+    "a list of one text": lambda: _sentiment()[0]([REVIEW], return_tensors="pt"),
+    "truncation on": lambda: _sentiment()[0](REVIEW, truncation=True, return_tensors="pt"),
+    "a plain dict": lambda: dict(_inputs()),
+}
+test_inputs_wrong, test_inputs_right = answer_tests(
+    lesson11.check_inputs, INPUTS_WRONG, INPUTS_RIGHT, lambda answer: (answer(), REVIEW))
+
+
+def _hidden_in_train_mode():
+    model = _sentiment()[1]
+    model.train()
+    try:
+        torch.manual_seed(0)
+        with torch.no_grad():
+            return model.bert(**_inputs()).last_hidden_state
+    finally:
+        model.eval()
+
+
+HIDDEN_WRONG = {
+    "the whole output": (lambda: _body(), "the body's whole output"),
+    "pooler_output": (lambda: _body().pooler_output, "that is pooler_output"),
+    "the logits": (_logits, "the shape of the head's logits"),
+    "one token's vector": (lambda: _body().last_hidden_state[0, 0], "has shape"),
+    "dropout on (train mode)": (_hidden_in_train_mode, "eval mode"),
+    "still None": (lambda: None, "still None"),
+}
+HIDDEN_RIGHT = {
+    "last_hidden_state": lambda: _body().last_hidden_state,
+    "first item of the output": lambda: _body()[0],
+    "hidden_states[-1] of the whole model": lambda: _sentiment()[1](**_inputs(), output_hidden_states=True)
+    .hidden_states[-1].detach(),
+}
+test_hidden_wrong, test_hidden_right = answer_tests(
+    lesson11.check_hidden_states, HIDDEN_WRONG, HIDDEN_RIGHT, lambda answer: (answer(), REVIEW))
+
+
+def _head(vector):
+    model = _sentiment()[1]
+    with torch.no_grad():
+        return model.classifier(model.dropout(vector))
+
+
+LOGITS_WRONG = {
+    "the head on every token": (lambda: _head(_body().last_hidden_state), "applied to every token"),
+    "the raw [CLS] vector": (lambda: _head(_body().last_hidden_state[:, 0]), "raw [CLS] hidden state"),
+    "probabilities": (lambda: torch.softmax(_logits(), dim=-1), "probabilities already"),
+    "one row, no batch axis": (lambda: _logits()[0], "expected (1, 2)"),
+    "another text's logits": (lambda: _sentiment()[1](**_sentiment()[0]("A wonderful film.", return_tensors="pt"))
+                              .logits.detach(), "differ from model(**inputs).logits"),
+}
+LOGITS_RIGHT = {
+    "classifier on pooler_output": lambda: _head(_body().pooler_output),
+    "the whole model": _logits,
+    "the pooler by hand": lambda: _head(_sentiment()[1].bert.pooler(_body().last_hidden_state)),
+}
+test_logits_wrong, test_logits_right = answer_tests(
+    lesson11.check_logits, LOGITS_WRONG, LOGITS_RIGHT, lambda answer: (answer(), REVIEW))
+
+
+def _probs():
+    return torch.softmax(_logits(), dim=-1)
+
+
+def _label(index):
+    return _sentiment()[1].config.id2label[int(index)]
+
+
+PREDICTION_WRONG = {
+    "an index for the label": (lambda: (int(_probs().argmax()), _probs().max().item()), "is an index"),
+    "a tensor index": (lambda: (_probs().argmax(dim=-1), _probs().max().item()), "is an index"),
+    "both probabilities as the score": (lambda: (_label(_probs().argmax()), _probs()[0]), "has 2 numbers"),
+    "softmax over the batch": (lambda: (_label(_probs().argmax()), torch.softmax(_logits(), dim=0).max().item()),
+                               "exactly 1"),
+    "the logit as the score": (lambda: (_label(_probs().argmax()), _logits().max().item()), "not a probability"),
+    "argmin": (lambda: (_label(_probs().argmin()), _probs().min().item()), "the pipeline says"),
+    "the other label's probability": (lambda: (_label(_probs().argmax()), _probs().min().item()),
+                                      "the probability of that label"),
+    "still None": (lambda: (None, None), "still None"),
+    "a list for the label": (lambda: ([_label(_probs().argmax())], _probs().max().item()), "should be a string"),
+}
+PREDICTION_RIGHT = {
+    "floats": lambda: (_label(_probs().argmax()), _probs().max().item()),
+    "a 0-d tensor score": lambda: (_label(_probs().argmax()), _probs().max()),
+    "a numpy score": lambda: (_label(_probs().argmax()), _probs().max().numpy()),
+    "the pipeline's own answer": lambda: (lesson11._pipeline_answer(REVIEW)["label"],
+                                          lesson11._pipeline_answer(REVIEW)["score"]),
+}
+test_prediction_wrong, test_prediction_right = answer_tests(
+    lesson11.check_prediction, PREDICTION_WRONG, PREDICTION_RIGHT, lambda answer: (*answer(), REVIEW))
 
 
 # ---------------------------------------------------------------- step 5: the filters
@@ -62,7 +195,47 @@ def filter_no_temperature(logits, temperature=1.0, top_k=0, top_p=1.0):
     return filter_logits(logits, 1.0, top_k, top_p)
 
 
+def _top_k(logits, top_k):
+    if not top_k:
+        return logits
+    return logits.masked_fill(logits < torch.topk(logits, top_k).values[..., -1:], INF)
+
+
+def filter_top_p_drops_the_crossing_token(logits, temperature=1.0, top_k=0, top_p=1.0):  # descending, no shift
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) > top_p
+        logits = logits.masked_fill(remove.scatter(-1, order, remove), INF)
+    return logits
+
+
+def filter_top_p_mask_left_sorted(logits, temperature=1.0, top_k=0, top_p=1.0):  # no scatter back
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, _ = torch.sort(logits)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) <= 1 - top_p
+        remove[..., -1] = False
+        logits = logits.masked_fill(remove, INF)
+    return logits
+
+
+def filter_top_k_plus_one(logits, temperature=1.0, top_k=0, top_p=1.0):
+    return filter_logits(_top_k(logits / temperature, top_k + 1 if top_k else 0), top_p=top_p)
+
+
+def filter_top_k_below_or_equal(logits, temperature=1.0, top_k=0, top_p=1.0):  # <= removes the k-th too
+    logits = logits / temperature
+    if top_k:
+        logits = logits.masked_fill(logits <= torch.topk(logits, top_k).values[..., -1:], INF)
+    return filter_logits(logits, top_p=top_p)
+
+
 WRONG_FILTERS = named([
+    (filter_top_p_drops_the_crossing_token, "also removes the token that crosses top_p"),
+    (filter_top_p_mask_left_sorted, "put it back in each row's own order"),
+    (filter_top_k_plus_one, "top-k keeps the 10 largest"),
+    (filter_top_k_below_or_equal, "top-k keeps the 10 largest"),
     (filter_logits_zero_fill, "hold 0 instead of -inf"),
     (filter_logits_top_p_first, "divide by the temperature after"),
     (filter_big_negative, "large finite number"),
@@ -79,13 +252,110 @@ def filter_with_library(logits, temperature=1.0, top_k=0, top_p=1.0):  # transfo
 def filter_always_divides(logits, temperature=1.0, top_k=0, top_p=1.0):  # divides by 1.0 too
     return filter_logits(logits / temperature, 1.0, top_k, top_p)
 
+def filter_descending_shifted(logits, temperature=1.0, top_k=0, top_p=1.0):  # transformers 4's older top-p
+    logits = _top_k(logits / temperature, top_k)
+    if top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        remove = sorted_logits.softmax(dim=-1).cumsum(dim=-1) > top_p
+        remove[..., 1:] = remove[..., :-1].clone()  # shift right: keep the token that crosses top_p
+        remove[..., 0] = False
+        logits = logits.masked_fill(remove.scatter(-1, order, remove), INF)
+    return logits
+
+
+def filter_divides_in_place(logits, temperature=1.0, top_k=0, top_p=1.0):  # the check passes a copy
+    logits /= temperature
+    return filter_logits(logits, 1.0, top_k, top_p)
+
 
 test_filter_wrong, test_filter_right = answer_tests(
-    lesson11.check_filter, WRONG_FILTERS, by_name([filter_logits, filter_with_library, filter_always_divides]),
+    lesson11.check_filter, WRONG_FILTERS, by_name([filter_logits, filter_with_library, filter_always_divides,
+                                                   filter_descending_shifted, filter_divides_in_place]),
     lambda answer: (answer, _prompt_logits()))
 
 
-# ---------------------------------------------------------------- step 6: the loop
+# ---------------------------------------------------------------- step 6: one sampling step
+
+
+@torch.no_grad()
+def step_lesson(model, ids, t, k, p):  # the reference solution
+    probs = torch.softmax(filter_logits(model(ids).logits[:, -1].float(), t, k, p), dim=-1)
+    return torch.multinomial(probs, num_samples=1).squeeze(1)
+
+
+@torch.no_grad()
+def step_library_processors(model, ids, t, k, p):  # (rows, 1), transformers' processors
+    logits = model(ids).logits[:, -1]
+    return torch.multinomial(torch.softmax(library_filters(t, k, p)(ids, logits), dim=-1), num_samples=1)
+
+
+@torch.no_grad()
+def step_logits_to_keep(model, ids, t, k, p):  # only the last position through the output layer
+    logits = model(ids, logits_to_keep=1).logits[:, -1]
+    return torch.multinomial(torch.softmax(filter_logits(logits, t, k, p), dim=-1), num_samples=1)[:, 0]
+
+
+@torch.no_grad()
+def step_argmax(model, ids, t, k, p):
+    return filter_logits(model(ids).logits[:, -1], t, k, p).argmax(dim=-1)
+
+
+@torch.no_grad()
+def step_no_filter(model, ids, t, k, p):
+    return torch.multinomial(torch.softmax(model(ids).logits[:, -1], dim=-1), num_samples=1)
+
+
+@torch.no_grad()
+def step_first_position(model, ids, t, k, p):
+    return torch.multinomial(torch.softmax(filter_logits(model(ids).logits[:, 0], t, k, p), dim=-1), 1)
+
+
+@torch.no_grad()
+def step_temperature_only(model, ids, t, k, p):
+    return torch.multinomial(torch.softmax(model(ids).logits[:, -1] / t, dim=-1), num_samples=1)
+
+
+@torch.no_grad()
+def step_no_temperature(model, ids, t, k, p):
+    return torch.multinomial(torch.softmax(filter_logits(model(ids).logits[:, -1], 1.0, k, p), dim=-1), 1)
+
+
+@torch.no_grad()
+def step_draws_from_logits(model, ids, t, k, p):
+    return torch.multinomial(filter_logits(model(ids).logits[:, -1], t, k, p), num_samples=1)
+
+
+@torch.no_grad()
+def step_returns_probabilities(model, ids, t, k, p):
+    return torch.softmax(filter_logits(model(ids).logits[:, -1], t, k, p), dim=-1)
+
+
+def step_returns_the_sequence(model, ids, t, k, p):
+    return torch.cat([ids, step_lesson(model, ids, t, k, p)[:, None]], dim=-1)
+
+
+def step_reseeds(model, ids, t, k, p):
+    torch.manual_seed(0)
+    return step_lesson(model, ids, t, k, p)
+
+
+WRONG_STEPS = named([
+    (step_argmax, "you took the most probable token (argmax)"),
+    (step_no_filter, "draws from the raw softmax"),
+    (step_first_position, "logits of the FIRST position"),
+    (step_temperature_only, "only the temperature was applied"),
+    (step_no_temperature, "never divided by the temperature"),
+    (step_draws_from_logits, "torch.multinomial wants probabilities"),
+    (step_returns_probabilities, "that is the whole distribution"),
+    (step_returns_the_sequence, "returned the whole sequence"),
+    (step_reseeds, "you seed torch inside your function"),
+])
+test_step_wrong, test_step_right = answer_tests(
+    lesson11.check_next_token, WRONG_STEPS, by_name([step_lesson, step_library_processors, step_logits_to_keep]),
+    lambda answer: (answer, _model(), _prompt_ids()))
+
+
+# ---------------------------------------------------------------- step 7: the loop
 
 
 def loop_no_eos(model, ids, n, t, k, p, eos, pad):  # no EOS or padding handling at all
@@ -111,6 +381,33 @@ def loop_no_return(model, ids, n, t, k, p, eos, pad):
     sample(model, ids, n, t, k, p, eos, pad)
 
 
+@torch.no_grad()
+def loop_cache_fed_everything(model, input_ids, n, t, k, p, eos, pad):  # the cache gets the whole sequence again
+    cache, finished = DynamicCache(config=model.config), torch.zeros(input_ids.shape[0], dtype=torch.bool)
+    for _ in range(n):
+        logits = model(input_ids, cache=cache).logits[:, -1].float()
+        tokens = torch.multinomial(torch.softmax(filter_logits(logits, t, k, p), dim=-1), 1).squeeze(1)
+        tokens = torch.where(finished, pad, tokens)
+        finished |= tokens == eos
+        input_ids = torch.cat([input_ids, tokens[:, None]], dim=-1)
+        if finished.all():
+            break
+    return input_ids
+
+
+@torch.no_grad()
+def loop_argmax(model, input_ids, n, t, k, p, eos, pad):  # greedy, with the right stopping
+    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+    for _ in range(n):
+        tokens = filter_logits(model(input_ids).logits[:, -1].float(), t, k, p).argmax(dim=-1)
+        tokens = torch.where(finished, pad, tokens)
+        finished |= tokens == eos
+        input_ids = torch.cat([input_ids, tokens[:, None]], dim=-1)
+        if finished.all():
+            break
+    return input_ids
+
+
 WRONG_LOOPS = {
     "no EOS": (loop_no_eos, "goes on sampling"),
     "zero-fill": (partial(sample, filters=filter_logits_zero_fill), "zero-fill"),
@@ -121,6 +418,8 @@ WRONG_LOOPS = {
     "reseeds": (loop_reseeds, "Do not reseed"),
     "new tokens only": (loop_new_tokens_only, "return the prompt followed by the new tokens"),
     "no return": (loop_no_return, "returned None"),
+    "cache fed the whole sequence": (loop_cache_fed_everything, "feed the whole sequence at every step"),
+    "argmax": (loop_argmax, "greedy decoding"),
 }
 
 
@@ -140,7 +439,21 @@ def loop_generate_style(model, input_ids, max_new_tokens, temperature, top_k, to
     return input_ids
 
 
+@torch.no_grad()
+def loop_with_next_token(model, input_ids, max_new_tokens, temperature, top_k, top_p, eos_token_id, pad_token_id):
+    """The notebook's solution of step 7: step 6's next_token in a loop, no cache."""
+    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+    for _ in range(max_new_tokens):
+        new = torch.where(finished, pad_token_id, step_lesson(model, input_ids, temperature, top_k, top_p))
+        finished |= new == eos_token_id
+        input_ids = torch.cat([input_ids, new[:, None]], dim=-1)
+        if finished.all():
+            break
+    return input_ids
+
+
 RIGHT_LOOPS = {
+    "next_token in a loop": loop_with_next_token,
     "sample": sample,  # notebook 09's loop, with the cache
     "sample without cache": partial(sample, use_cache=False),
     "generate-style flags": loop_generate_style,

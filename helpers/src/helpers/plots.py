@@ -422,6 +422,72 @@ def rope_rotation(angles: Any, pairs: Sequence[int], scores: Any) -> Any:
     return fig
 
 
+def gqa_groups(kv_head_of: Sequence[int], head_dim: int) -> Any:
+    """Grouped-query attention: query head ``h`` (top row) reads key/value head ``kv_head_of[h]`` (bottom row).
+    ``kv_head_of`` is what the notebook computed (``repeat_kv`` applied to the key/value heads' numbers)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+
+    groups = sorted(set(int(g) for g in kv_head_of))
+    colors = plt.get_cmap("Set2")
+    n_q = len(kv_head_of)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.75 * n_q + 1), 2.8))
+    width = n_q / len(groups)  # each kv head sits under the middle of the query heads it serves
+    for h, g in enumerate(kv_head_of):
+        ax.add_patch(FancyBboxPatch((h + 0.1, 2.0), 0.8, 0.6, boxstyle="round,pad=0.02", facecolor=colors(int(g)),
+                                    edgecolor="#555555"))
+        ax.text(h + 0.5, 2.3, f"q{h}", ha="center", va="center", fontsize=9)
+        ax.plot([h + 0.5, (int(g) + 0.5) * width], [2.0, 0.75], color=colors(int(g)), lw=1.5)
+    for g in groups:
+        x = (g + 0.5) * width
+        ax.add_patch(FancyBboxPatch((x - 0.9, 0.1), 1.8, 0.6, boxstyle="round,pad=0.02", facecolor=colors(g),
+                                    edgecolor="#555555"))
+        ax.text(x, 0.4, f"k{g}, v{g}", ha="center", va="center", fontsize=9)
+    ax.text(-0.2, 2.3, f"{n_q} query heads\n(x {head_dim})", ha="right", va="center", fontsize=9)
+    ax.text(-0.2, 0.4, f"{len(groups)} key/value\nheads (x {head_dim})", ha="right", va="center", fontsize=9)
+    ax.set_xlim(-2.2, n_q + 0.1)
+    ax.set_ylim(0, 2.75)
+    ax.axis("off")
+    ax.set_title("Grouped-query attention: each key/value head serves a group of neighbouring query heads",
+                 fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def kv_cache_growth(steps: Sequence[tuple[int, int]], tokens: Sequence[str], bytes_per_token: float) -> Any:
+    """The KV cache, step by step: ``steps[s] = (cached, fed)``, the positions already in the cache when step ``s``
+    ran and how many it fed; ``tokens`` labels every position. Grey: read from the cache; orange: computed this
+    step, then appended to the cache."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    total = max(c + f for c, f in steps)
+    fig, ax = plt.subplots(figsize=(max(7.0, 0.62 * total + 2), 0.45 * len(steps) + 1.6))
+    for row, (cached, fed) in enumerate(steps):
+        y = len(steps) - 1 - row
+        ax.barh(y, cached, left=0, color="#cfcfcf", edgecolor="white", height=0.8)
+        ax.barh(y, fed, left=cached, color="tab:orange", edgecolor="white", height=0.8)
+        ax.text(total + 0.2, y, f"cache {cached} -> {cached + fed} positions "
+                                f"({(cached + fed) * bytes_per_token / 1e3:,.0f} kB)", va="center", fontsize=8)
+    ax.set_yticks(range(len(steps)), [f"step {s}" for s in range(len(steps), 0, -1)])
+    labels = [repr(t)[1:-1] for t in tokens[:total]]  # "\n" shown as \n
+    if total <= 16:
+        ax.set_xticks([i + 0.5 for i in range(total)], labels, fontsize=8)
+    else:
+        ax.set_xticks([i + 0.5 for i in range(total)], labels, fontsize=8, rotation=45, ha="right",
+                      rotation_mode="anchor")
+    ax.set_xlim(0, total + 6)
+    ax.set_xlabel("position (token)")
+    ax.legend(handles=[Patch(color="#cfcfcf", label="keys and values read from the cache"),
+                       Patch(color="tab:orange", label="fed this step: computed, then appended")],
+              loc="upper center", bbox_to_anchor=(0.4, -0.3), ncol=2, fontsize=8, frameon=False)
+    ax.set_title("The KV cache growing: the prompt once, then one new token per step", fontsize=10)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- block diagrams (notebooks 05, 10 and later)
 
 

@@ -1,9 +1,9 @@
 """Checks for notebook 11 (putting it together): each step of the rebuilt path against the library's own call.
 
 Sentiment steps (tokens, body, head, softmax and label) are checked against the kit's sentiment model and the
-``sentiment-analysis`` pipeline, loaded here. Generation steps (the filters, the sampling loop) are checked against
-transformers' logits processors and ``generate``, run on the generator the notebook passes in (so the kernel does not
-hold two copies of it).
+``sentiment-analysis`` pipeline, loaded here. Generation steps (the filters, one sampling step, the sampling loop) are
+checked against transformers' logits processors and ``generate``, run on the generator the notebook passes in (so the
+kernel does not hold two copies of it).
 """
 
 from __future__ import annotations
@@ -165,9 +165,10 @@ def check_prediction(label: Any, score: Any, text: Any) -> str:
     if not isinstance(label, str):
         raise Hint(f"label should be a string such as {list(model.config.id2label.values())}; "
                    f"got {type(label).__name__}.")
-    if isinstance(score, torch.Tensor):
-        if score.numel() != 1:
-            raise Hint(f"score has {score.numel()} numbers: keep the probability of the predicted label only.")
+    if isinstance(score, torch.Tensor) or (hasattr(score, "dtype") and hasattr(score, "size")):  # torch or numpy
+        count = score.numel() if isinstance(score, torch.Tensor) else score.size
+        if count != 1:
+            raise Hint(f"score has {count} numbers: keep the probability of the predicted label only.")
         score = score.item()
     if not isinstance(score, (int, float)):
         raise Hint(f"score should be a number; got {type(score).__name__}.")
@@ -187,7 +188,9 @@ def check_prediction(label: Any, score: Any, text: Any) -> str:
 # ---------------------------------------------------------------- generation
 
 
-FILTER_SETTINGS = ((0.7, 50, 0.9), (1.0, 0, 0.8), (1.3, 10, 1.0), (0.5, 0, 1.0))
+# In the order of the starter's three parts, so a filter written part by part is told which part fails: temperature
+# alone, then top-k, then top-p, then all three.
+FILTER_SETTINGS = ((0.5, 0, 1.0), (1.3, 10, 1.0), (1.0, 0, 0.8), (0.7, 50, 0.9))
 
 
 @exercise
@@ -224,7 +227,7 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
                 mine[~removed], ref[~removed], rtol=1e-5, atol=1e-5):
             continue
         kept_mine, kept_ref = int(torch.isfinite(mine).sum()), int((~removed).sum())
-        if k == 0 and kept_mine < kept_ref:
+        if k == 0 and kept_mine <= rows.shape[0] < kept_ref:
             raise Hint(f"{what} keeps {kept_mine} tokens over all rows, the library {kept_ref}: top_k=0 means "
                        "top-k is switched off (keep everything it would touch).")
         if p == 1.0 and k == 0 and kept_mine != kept_ref:
@@ -241,11 +244,146 @@ def check_filter(filter_logits: Any, logits: Any) -> str:
         if torch.equal(torch.isfinite(mine), ~removed):
             raise Hint(f"{what} keeps the right tokens but changes their values: kept logits are the logits divided "
                        "by the temperature, nothing else.")
+        _explain_kept(mine, ref, what, k, p)
         raise Hint(f"{what} keeps {kept_mine} tokens over all rows; generate's processors keep {kept_ref}. "
                    "Top-p: sort ascending, softmax, cumsum, remove where the cumulative sum <= 1 - top_p, always "
                    "keep the best token.")
     return ("your filters equal generate's TemperatureLogitsWarper, TopKLogitsWarper and TopPLogitsWarper, in "
             f"generate's order, for {len(FILTER_SETTINGS)} settings.")
+
+
+def _explain_kept(mine: Any, ref: Any, what: str, k: int, p: float) -> None:
+    """Hints for a filter that keeps the wrong set of tokens: top-k's count, the token that crosses top_p, the mask
+    left in sorted order."""
+    import torch
+
+    kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
+    if p == 1.0 and k > 0:
+        raise Hint(f"{what} keeps {kept_mine.sum(-1).float().mean():.1f} tokens per row on average, generate {k}: "
+                   f"top-k keeps the {k} largest logits of each row (and ties with the k-th). Remove the logits below "
+                   "the k-th largest, torch.topk(logits, k).values[..., -1:], nothing more, nothing less.")
+    lowest = torch.where(kept_ref, ref, float("inf")).argmin(dim=-1, keepdim=True)  # the token that crosses top_p
+    without_crossing = kept_ref.scatter(-1, lowest, False)
+    best_kept = without_crossing | (kept_ref.sum(-1, keepdim=True) == 1) & kept_ref  # with "keep the best" added
+    if torch.equal(kept_mine, without_crossing) or torch.equal(kept_mine, best_kept):
+        raise Hint(f"{what} also removes the token that crosses top_p: top-p keeps the smallest set of most likely "
+                   "tokens whose probabilities add up to at least top_p, the one that crosses the line included "
+                   "(ascending: remove where the cumulative sum <= 1 - top_p).")
+    if torch.equal(kept_mine.sum(-1), kept_ref.sum(-1)):
+        raise Hint(f"{what} keeps as many tokens per row as generate but not the same ones: the mask was made in "
+                   "sorted order; put it back in each row's own order, remove.scatter(-1, order, remove).")
+
+
+# (seed, temperature, top_k, top_p, rows, prompt) of the one-step check: each draw is compared with generate's
+# max_new_tokens=1. Over the four cases together, the draws of the typical wrong steps (_step_mistakes) differ from
+# generate's and from each other, so each gets its own hint (tests/test_answers_11.py keeps them honest).
+STEP_CASES = (
+    (0, 0.7, 50, 0.9, 1, "yours"),
+    (2, 1.5, 50, 1.0, 1, "yours"),
+    (3, 1.0, 0, 0.8, 3, "france"),
+    (0, 2.0, 0, 1.0, 3, "france"),
+)
+
+
+def _generator_and_prompt(model: Any, prompt_ids: Any) -> Any:
+    """The notebook's generator and prompt, or a hint saying what to pass."""
+    import torch
+
+    if not hasattr(model, "generate") or getattr(model.config, "model_type", None) != "llama":
+        raise Hint("pass the generator of section 1 (the model whose .generate made the target) as the second "
+                   "argument.")
+    prompt = as_tensor(prompt_ids, "prompt_ids")
+    if prompt.ndim != 2 or prompt.shape[0] != 1 or prompt.dtype != torch.long:
+        raise Hint(f"pass prompt_ids from section 1 (token ids, shape (1, length)); got shape {tuple(prompt.shape)}.")
+    return prompt
+
+
+def _step_mistakes(logits: Any, settings: tuple, seed: int) -> dict[str, tuple]:
+    """The tokens of the typical wrong steps on ``logits`` (rows, positions, vocabulary), drawn under ``seed``."""
+    import torch
+
+    from ..lessons.generate import filter_logits
+
+    t, k, p = settings
+    out = {"argmax": tuple(logits[:, -1].argmax(dim=-1).tolist())}
+    for name, rows in (("no filter", logits[:, -1]), ("first position", filter_logits(logits[:, 0], t, k, p)),
+                       ("temperature only", logits[:, -1] / t),
+                       ("no temperature", filter_logits(logits[:, -1], 1.0, k, p)),
+                       ("reseeded", filter_logits(logits[:, -1], t, k, p))):
+        torch.manual_seed(0 if name == "reseeded" else seed)  # "reseeded": torch.manual_seed(0) inside the step
+        out[name] = tuple(torch.multinomial(torch.softmax(rows, dim=-1), num_samples=1)[:, 0].tolist())
+    return out
+
+
+STEP_HINTS = {
+    "argmax": "you took the most probable token (argmax): sampling DRAWS one token from the filtered probabilities, "
+              "torch.multinomial(probs, num_samples=1). The argmax is greedy decoding (do_sample=False).",
+    "no filter": "those are draws from the raw softmax: divide by the temperature and filter (your filter_logits of "
+                 "step 5) first, then softmax, then draw.",
+    "first position": "you drew from the logits of the FIRST position: the next token comes from the last one, "
+                      "logits[:, -1].",
+    "temperature only": "only the temperature was applied: top-k and top-p remove tokens too. Use your filter_logits "
+                        "of step 5 with all three settings.",
+    "no temperature": "the logits were filtered but never divided by the temperature: filter_logits(logits, "
+                      "temperature, top_k, top_p) does that first.",
+    "reseeded": "you seed torch inside your function: the check seeds before calling it (as a caller of generate "
+                "does), and a seed inside makes every call draw the same way. Remove the torch.manual_seed.",
+}
+
+
+def _one_step(next_token: Any, model: Any, batch: Any, settings: tuple, what: str) -> tuple:
+    """The learner's tokens for one case, as a tuple of ids (one per row), or a hint about the result's form."""
+    n = batch.shape[0]
+    try:
+        mine = as_tensor(call(next_token, model, batch.clone(), *settings, what="next_token"), f"{what}'s result")
+    except Hint as hint:
+        if "multinomial" in str(hint) or "probability tensor" in str(hint):
+            raise Hint(f"{what}: torch.multinomial wants probabilities (>= 0, no -inf): softmax the filtered "
+                       "logits first, then draw.") from None
+        raise
+    if mine.ndim == 2 and mine.shape == (n, 1):
+        mine = mine[:, 0]  # (rows, 1) is fine too
+    if mine.ndim == 2 and mine.shape[0] == n and mine.shape[1] == batch.shape[1] + 1:
+        raise Hint(f"{what} returned the whole sequence; return only the new token of each row, shape ({n},).")
+    if mine.ndim == 2 and mine.shape[0] == n and mine.shape[1] > 1000:
+        raise Hint(f"{what} returned a row of {mine.shape[1]:,} numbers per row: that is the whole distribution. "
+                   "Draw ONE token from it: torch.multinomial(probs, num_samples=1).")
+    if tuple(mine.shape) != (n,) or mine.is_floating_point():
+        raise Hint(f"{what} returned shape {tuple(mine.shape)} ({mine.dtype}); return one token id per row: "
+                   f"shape ({n},) or ({n}, 1).")
+    return tuple(mine.tolist())
+
+
+@exercise
+def check_next_token(next_token: Any, model: Any, prompt_ids: Any) -> str:
+    """Step 6: ``next_token(model, input_ids, temperature, top_k, top_p)``: one draw per row, as generate makes it."""
+    import torch
+
+    prompt = _generator_and_prompt(model, prompt_ids)
+    eos = kit_tokenizer("generator").eos_token_id
+    mine, ref, wrong, first_differing = [], [], {}, None
+    for seed, t, k, p, n, which in STEP_CASES:
+        batch = _prompt(which, prompt).repeat(n, 1)
+        what = f"next_token(model, input_ids, temperature={t}, top_k={k}, top_p={p}) on {n} row(s), seed {seed}"
+        torch.manual_seed(seed)
+        mine.append(_one_step(next_token, model, batch, (t, k, p), what))
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            ref.append(tuple(model.generate(batch, do_sample=True, temperature=t, top_k=k, top_p=p, max_new_tokens=1,
+                                            eos_token_id=eos, pad_token_id=eos)[:, -1].tolist()))
+            logits = model(batch).logits.float()
+        first_differing = first_differing or (what if mine[-1] != ref[-1] else None)
+        for name, tokens in _step_mistakes(logits, (t, k, p), seed).items():
+            wrong.setdefault(name, []).append(tokens)
+    if mine == ref:
+        return (f"your step draws generate's next token for {len(STEP_CASES)} seeds and settings (one row and a "
+                "batch): the last position's logits, filtered, softmax, one draw per row.")
+    for name, tokens in wrong.items():  # a mistake is named when it gives the learner's tokens in every case
+        if tokens == mine and tokens != ref:
+            raise Hint(f"{first_differing}: {STEP_HINTS[name]}")
+    raise Hint(f"{first_differing}: your token differs from generate's. The last position's logits, your "
+               "filter_logits, softmax, then ONE torch.multinomial(probs, num_samples=1) for the whole batch; do not "
+               "reseed.")
 
 
 def _prompt(name: str, yours: Any) -> Any:
@@ -265,6 +403,8 @@ def _diagnose(mine: Any, model: Any, batch: Any, seed: int, settings: tuple, eos
 
     t, k, p, n = settings
     wrong = (
+        ("you took the most probable token (argmax) at each step: that is greedy decoding. Sampling DRAWS one token "
+         "from the filtered probabilities: torch.multinomial(probs, num_samples=1).", _greedy),
         ("removed tokens hold 0, not -inf (the seed's zero-fill top-k): at this high temperature the leaked "
          "probability changes the draws.", partial(sample, filters=filter_logits_zero_fill)),
         ("you filter first and divide by the temperature after: generate divides by the temperature first, then "
@@ -275,6 +415,8 @@ def _diagnose(mine: Any, model: Any, batch: Any, seed: int, settings: tuple, eos
          "while the others go on.", sample_stop_on_any),
         (f"finished rows get the end-of-sequence token; generate gives them the pad token (pad_token_id={pad} here, "
          "not EOS).", sample_pad_with_eos),
+        ("you feed the whole sequence at every step although the cache already holds the earlier tokens: they enter "
+         "twice, at the wrong positions. With a cache, feed the prompt once, then only the new token.", _refeeding),
     )
     for hint, loop in wrong:
         if loop is sample_pad_with_eos and pad == eos:
@@ -285,17 +427,41 @@ def _diagnose(mine: Any, model: Any, batch: Any, seed: int, settings: tuple, eos
             raise Hint(hint)
 
 
-@exercise
-def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
-    """Step 6: the learner's sampling loop gives generate's tokens under the same seed (several seeds and settings)."""
+def _refeeding(model: Any, input_ids: Any, n: int, t: float, k: int, p: float, eos: int, pad: int) -> Any:
+    """WRONG on purpose: a loop with a KV cache that feeds the whole sequence again at every step."""
+    import torch
+    from transformers import DynamicCache
+
+    from ..lessons.generate import filter_logits
+
+    cache, finished = DynamicCache(config=model.config), torch.zeros(input_ids.shape[0], dtype=torch.bool)
+    for _ in range(n):
+        with torch.no_grad():
+            logits = model(input_ids, cache=cache, logits_to_keep=1).logits[:, -1].float()
+        tokens = torch.multinomial(torch.softmax(filter_logits(logits, t, k, p), dim=-1), num_samples=1).squeeze(1)
+        tokens = torch.where(finished, pad, tokens)
+        finished |= tokens == eos
+        input_ids = torch.cat([input_ids, tokens[:, None]], dim=-1)
+        if finished.all():
+            break
+    return input_ids
+
+
+def _greedy(model: Any, input_ids: Any, n: int, t: float, k: int, p: float, eos: int, pad: int) -> Any:
+    """WRONG for sampling: the argmax at each step (what generate(do_sample=False) does)."""
     import torch
 
-    if not hasattr(model, "generate") or getattr(model.config, "model_type", None) != "llama":
-        raise Hint("pass the generator of section 1 (the model whose .generate made the target) as the second "
-                   "argument.")
-    prompt = as_tensor(prompt_ids, "prompt_ids")
-    if prompt.ndim != 2 or prompt.shape[0] != 1 or prompt.dtype != torch.long:
-        raise Hint(f"pass prompt_ids from section 1 (token ids, shape (1, length)); got shape {tuple(prompt.shape)}.")
+    with torch.no_grad():
+        return model.generate(input_ids, do_sample=False, max_new_tokens=n, eos_token_id=eos, pad_token_id=pad,
+                              temperature=None, top_k=None, top_p=None)
+
+
+@exercise
+def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
+    """Step 7: the learner's sampling loop gives generate's tokens under the same seed (several seeds and settings)."""
+    import torch
+
+    prompt = _generator_and_prompt(model, prompt_ids)
     eos = kit_tokenizer("generator").eos_token_id
     for seed, t, k, p, n, which, n_new, pad in LOOP_CASES:
         pad = kit_tokenizer("generator").pad_token_id if pad is None else pad
@@ -312,6 +478,8 @@ def check_generation(generate_by_hand: Any, model: Any, prompt_ids: Any) -> str:
         if mine.shape == ref.shape and torch.equal(mine, ref):
             continue
         _explain_shape(mine, batch, what)
+        if mine.shape[1] > ref.shape[1] and torch.equal(mine[:, :ref.shape[1]], ref):  # cheap: before _diagnose
+            _explain_length(mine, ref, batch, what)
         _diagnose(mine, model, batch, seed, (t, k, p, n_new), eos, pad)
         _explain_length(mine, ref, batch, what)
         raise Hint(f"{what}: your tokens differ from generate's. A finished row must get the pad token; one "

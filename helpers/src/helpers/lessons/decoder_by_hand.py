@@ -13,7 +13,7 @@ def rms_norm(x, weight, eps):
     return x * torch.rsqrt(x.pow(2).mean(dim=-1, keepdim=True) + eps) * weight  # x / RMS(x), scaled
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 18
+# %% notebooks/10_decoder_by_hand.ipynb, cell 20
 def rope_frequencies(config):
     """theta_i = base ** (-2i / head_dim), one per feature pair, from config["rope_parameters"]."""
     assert config["rope_parameters"]["rope_type"] == "default", "only plain RoPE is written here"
@@ -28,7 +28,7 @@ def rope_cos_sin(positions, frequencies):
     return angles.cos(), angles.sin()
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 19
+# %% notebooks/10_decoder_by_hand.ipynb, cell 21
 def rotate_half(x):
     first, second = x.chunk(2, dim=-1)  # pair i is (first[i], second[i])
     return torch.cat([-second, first], dim=-1)
@@ -39,7 +39,7 @@ def apply_rope(x, cos, sin):
     return x * cos + rotate_half(x) * sin
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 25
+# %% notebooks/10_decoder_by_hand.ipynb, cell 27
 def repeat_kv(x, n_rep):
     """(batch, kv_heads, seq, d) -> (batch, kv_heads * n_rep, seq, d): kv head j serves query heads j*n_rep..."""
     return x.repeat_interleave(n_rep, dim=1)
@@ -56,40 +56,39 @@ def causal_scores(q, k):
     return scores.masked_fill(~causal_mask(q.shape[-2], k.shape[-2]), float("-inf"))
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 29
-def grouped_attention(x, weights, config, prefix, cos, sin, layer_cache=None, scores_fn=causal_scores,
-                      rope_fn=apply_rope):
+# %% notebooks/10_decoder_by_hand.ipynb, cell 33
+def grouped_attention(x, weights, config, prefix, cos, sin, layer_cache=None):
     batch, seq, _ = x.shape
     heads, kv_heads, d = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
     q = (x @ weights[prefix + "q_proj.weight"].T).view(batch, seq, heads, d).transpose(1, 2)
     k = (x @ weights[prefix + "k_proj.weight"].T).view(batch, seq, kv_heads, d).transpose(1, 2)
     v = (x @ weights[prefix + "v_proj.weight"].T).view(batch, seq, kv_heads, d).transpose(1, 2)
-    q, k = rope_fn(q, cos, sin), rope_fn(k, cos, sin)  # positions enter here, and only here
+    q, k = apply_rope(q, cos, sin), apply_rope(k, cos, sin)  # positions enter here, and only here
     if layer_cache is not None:
         if layer_cache:  # keys and values of the earlier positions, then the new ones
             k, v = torch.cat([layer_cache[0], k], dim=2), torch.cat([layer_cache[1], v], dim=2)
         layer_cache[:] = [k, v]
     k, v = repeat_kv(k, heads // kv_heads), repeat_kv(v, heads // kv_heads)  # 3 kv heads -> 9
-    probs = torch.softmax(scores_fn(q, k), dim=-1)
+    probs = torch.softmax(causal_scores(q, k), dim=-1)
     out = (probs @ v).transpose(1, 2).reshape(batch, seq, heads * d)  # heads merged
     return out @ weights[prefix + "o_proj.weight"].T
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 31
+# %% notebooks/10_decoder_by_hand.ipynb, cell 35
 def swiglu(x, weights, prefix):
     gate, up = x @ weights[prefix + "gate_proj.weight"].T, x @ weights[prefix + "up_proj.weight"].T
     return (gate * torch.sigmoid(gate) * up) @ weights[prefix + "down_proj.weight"].T  # SiLU(gate) * up, then down
 
 
-def decoder_layer(x, weights, config, prefix, cos, sin, layer_cache=None, **variants):
+def decoder_layer(x, weights, config, prefix, cos, sin, layer_cache=None):
     eps = config["rms_norm_eps"]
     x = x + grouped_attention(rms_norm(x, weights[prefix + "input_layernorm.weight"], eps), weights, config,
-                              prefix + "self_attn.", cos, sin, layer_cache, **variants)
+                              prefix + "self_attn.", cos, sin, layer_cache)
     return x + swiglu(rms_norm(x, weights[prefix + "post_attention_layernorm.weight"], eps), weights, prefix + "mlp.")
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 35
-def decoder(weights, config, input_ids, cache=None, **variants):
+# %% notebooks/10_decoder_by_hand.ipynb, cell 41
+def decoder(weights, config, input_ids, cache=None):
     """The hand-written Llama-style decoder: logits (batch, seq, vocabulary). cache: a list, filled as it runs."""
     past = cache[0][0].shape[2] if cache else 0  # positions already in the cache
     cos, sin = rope_cos_sin(torch.arange(past, past + input_ids.shape[1]), rope_frequencies(config))
@@ -97,13 +96,12 @@ def decoder(weights, config, input_ids, cache=None, **variants):
         cache.extend([] for _ in range(config["num_hidden_layers"]))
     x = weights["model.embed_tokens.weight"][input_ids]
     for i in range(config["num_hidden_layers"]):
-        x = decoder_layer(x, weights, config, f"model.layers.{i}.", cos, sin,
-                          None if cache is None else cache[i], **variants)
+        x = decoder_layer(x, weights, config, f"model.layers.{i}.", cos, sin, None if cache is None else cache[i])
     x = rms_norm(x, weights["model.norm.weight"], config["rms_norm_eps"])
     return x @ weights["model.embed_tokens.weight"].T  # tied: the output layer is the embedding table
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 46
+# %% notebooks/10_decoder_by_hand.ipynb, cell 58
 @torch.no_grad()
 def greedy(step, input_ids, max_new_tokens):
     """Greedy decoding with a cache: step(ids, cache) -> logits of those ids, given the cache so far."""
@@ -114,13 +112,13 @@ def greedy(step, input_ids, max_new_tokens):
     return ids
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 54
+# %% notebooks/10_decoder_by_hand.ipynb, cell 71
 from pathlib import Path
 
 from safetensors import safe_open
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 55
+# %% notebooks/10_decoder_by_hand.ipynb, cell 72
 def load_fast(folder, config):
     """The generator's weights fused and transposed once: per layer qkv (576, 960), o, gate_up (576, 3072), down."""
     file, layers = Path(folder) / "model.safetensors", []
@@ -139,7 +137,7 @@ def load_fast(folder, config):
     return {"head_t": head_t, "norm": norm, "layers": layers}  # the embedding rows are head_t's columns
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 57
+# %% notebooks/10_decoder_by_hand.ipynb, cell 74
 def fast_attention(x, layer, config, cos, sin, layer_cache):
     """Attention on one layer's fused weights (qkv_t, o_t); layer_cache, a list, gets this layer's [k, v]."""
     batch, seq, _ = x.shape
@@ -155,7 +153,7 @@ def fast_attention(x, layer, config, cos, sin, layer_cache):
     return out.transpose(1, 2).reshape(batch, seq, heads * d) @ layer["o_t"]
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 59
+# %% notebooks/10_decoder_by_hand.ipynb, cell 76
 def fast_decoder(fast, config, input_ids, cache):
     """The same decoder on fused, pre-transposed weights; logits of the LAST position only (batch, 1, vocabulary)."""
     eps, past = config["rms_norm_eps"], cache[0][0].shape[2] if cache else 0
