@@ -76,9 +76,10 @@ def ms_with_space(parts, ranks):
 
 
 def ms_until_done(parts, ranks):
-    while (nxt := ms_lesson(parts, ranks)) != list(parts):
+    parts = list(parts)
+    while (nxt := list(ms_lesson(parts, ranks))) != parts:  # compare lists: ms_lesson returns a tuple
         parts = nxt
-    return list(parts)
+    return parts
 
 
 def ms_none_when_done(parts, ranks):
