@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 import torch
+from transformers.generation.logits_process import MinPLogitsWarper
 
 from answers import answer_tests, by_name, named, printed
 from helpers.checks import HINT, lesson09
@@ -124,6 +125,19 @@ def minp_where(logits, min_p):
     return torch.where(probs >= min_p * probs.max(dim=-1, keepdim=True).values, logits, torch.tensor(INF))
 
 
+def minp_library(logits, min_p):  # transformers' own processor
+    return MinPLogitsWarper(min_p=min_p)(None, logits)
+
+
+def minp_ratio(logits, min_p):  # each probability relative to the row's top one
+    probs = torch.softmax(logits, dim=-1)
+    return logits.masked_fill(probs / probs.amax(dim=-1, keepdim=True) < min_p, INF)
+
+
+def minp_logit_gap(logits, min_p):  # log p - log p_max = logit - top logit: no softmax needed
+    return logits.masked_fill(logits - logits.amax(dim=-1, keepdim=True) < torch.log(torch.tensor(min_p)), INF)
+
+
 
 
 def minp_absolute(logits, min_p):  # threshold min_p itself, not min_p x the top probability
@@ -154,6 +168,42 @@ def minp_no_return(logits, min_p):
     logits.masked_fill_(probs < min_p * probs.amax(dim=-1, keepdim=True), INF)
 
 
+def minp_below_or_equal(logits, min_p):  # `<=`: removes a token tied with the threshold (the top one at min_p = 1)
+    probs = torch.softmax(logits, dim=-1)
+    return logits.masked_fill(probs <= min_p * probs.amax(dim=-1, keepdim=True), INF)
+
+
+def minp_temperature_again(logits, min_p):  # divides by the temperature although the logits already are
+    probs = torch.softmax(logits / 0.7, dim=-1)
+    return logits.masked_fill(probs < min_p * probs.amax(dim=-1, keepdim=True), INF)
+
+
+def minp_before_temperature(logits, min_p):  # undoes the temperature: min-p on the untempered probabilities
+    probs = torch.softmax(logits * 0.7, dim=-1)
+    return logits.masked_fill(probs < min_p * probs.amax(dim=-1, keepdim=True), INF)
+
+
+def minp_columns(logits, min_p):  # softmax and max over dim=0, the positions
+    probs = torch.softmax(logits, dim=0)
+    return logits.masked_fill(probs < min_p * probs.amax(dim=0, keepdim=True), INF)
+
+
+def minp_no_keepdim(logits, min_p):
+    probs = torch.softmax(logits, dim=-1)
+    return logits.masked_fill(probs < min_p * probs.amax(dim=-1), INF)
+
+
+def minp_log_probs(logits, min_p):  # returns log-probabilities instead of the logits
+    logp = torch.log_softmax(logits, dim=-1)
+    return logp.masked_fill(logp < logp.amax(dim=-1, keepdim=True) + torch.log(torch.tensor(min_p)), INF)
+
+
+def minp_probabilities(logits, min_p):  # returns the renormalised probabilities
+    probs = torch.softmax(logits, dim=-1)
+    kept = probs.masked_fill(probs < min_p * probs.amax(dim=-1, keepdim=True), 0.0)
+    return kept / kept.sum(dim=-1, keepdim=True)
+
+
 def minp_global_max(logits, min_p):  # the top probability of the whole batch, not of each row
     probs = torch.softmax(logits, dim=-1)
     return logits.masked_fill(probs < min_p * probs.max(), INF)
@@ -167,9 +217,17 @@ WRONG_MIN_P_FILTER = named([
     (minp_inverted, "removes the most likely token"),
     (minp_no_return, "returned None"),
     (minp_global_max, "TOP token's probability of the row"),
+    (minp_below_or_equal, "EQUALS the threshold (`<=`)"),
+    (minp_temperature_again, "already divided by the temperature"),
+    (minp_before_temperature, "already divided by the temperature"),
+    (minp_columns, "last dimension (dim=-1)"),
+    (minp_no_keepdim, "keepdim=True"),
+    (minp_log_probs, "returns log-probabilities"),
+    (minp_probabilities, "looks like probabilities"),
 ])
 test_min_p_filter_wrong, test_min_p_filter_right = answer_tests(
-    lesson09.check_min_p_filter, WRONG_MIN_P_FILTER, by_name([minp, minp_log_space, minp_where]), _with_logits)
+    lesson09.check_min_p_filter, WRONG_MIN_P_FILTER,
+    by_name([minp, minp_log_space, minp_where, minp_library, minp_ratio, minp_logit_gap]), _with_logits)
 
 
 # ---------------------------------------------------------------- exercise 3: stopping a batch

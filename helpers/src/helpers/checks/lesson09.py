@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .core import Hint, as_tensor, call, exercise, expect_neg_inf, expect_shape, kit_tokenizer
+from .core import (Hint, as_tensor, call, call_traced, exercise, expect_neg_inf, expect_shape, keepdim_slip,
+                   kit_tokenizer)
 
 TEMPERATURE = 0.7
 
@@ -83,6 +84,14 @@ def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
             "softmax of -inf is exactly 0.")
 
 
+def _min_p_kept(logits: Any, min_p: float, dim: int = -1) -> Any:
+    """The tokens min-p keeps, computed the plain way: probability at least min_p x the top probability."""
+    import torch
+
+    probs = torch.softmax(logits, dim=dim)
+    return probs >= min_p * probs.amax(dim=dim, keepdim=True)
+
+
 @exercise
 def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     """``min_p_filter(logits, min_p)`` keeps tokens whose probability is at least min_p x the top probability."""
@@ -90,17 +99,37 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
     from transformers.generation.logits_process import MinPLogitsWarper
 
     logits = _logits(logits)
-    for min_p in (0.1, 0.02, 0.5):
+    slip = keepdim_slip(tuple(logits.shape), "probs.amax(dim=-1) (or .max)", "the probabilities")
+    for min_p in (0.1, 0.02, 0.5, 1.0):  # 1.0: only the top token's probability reaches the threshold (greedy)
         what = f"min_p_filter(logits, {min_p})"
-        mine = _as_filtered(call(min_p_filter, logits.clone(), min_p, what="min_p_filter"), logits, what)
+        mine = _as_filtered(call_traced(min_p_filter, logits.clone(), min_p, what="min_p_filter", slip=slip),
+                            logits, what)
         ref = MinPLogitsWarper(min_p=min_p)(None, logits.clone())
         expect_neg_inf(mine, ~torch.isfinite(ref), what, fill_only=True)  # -inf, not 0 or -1e9
         probs = torch.softmax(logits, -1)
-        threshold = min_p * probs.amax(-1, keepdim=True)
-        # a token within a hair of the threshold may fall either way depending on how you compute it: ignore those
-        borderline = (probs - threshold).abs() <= 1e-6 * threshold
-        mine = torch.where(borderline, ref, mine)
+        top = probs.amax(-1, keepdim=True)
+        threshold = min_p * top
         kept_mine, kept_ref = torch.isfinite(mine), torch.isfinite(ref)
+        if kept_mine.any() and torch.allclose(mine[kept_mine], torch.log_softmax(logits, -1)[kept_mine], atol=1e-4):
+            raise Hint(f"{what} returns log-probabilities (log_softmax) for the tokens it keeps: return the LOGITS "
+                       "you were given, unchanged where kept and -inf where removed.")
+        if torch.equal(kept_mine, probs > threshold) and not torch.equal(kept_mine, kept_ref):
+            raise Hint(f"{what} also removes a token whose probability EQUALS the threshold (`<=`): min-p removes only "
+                       "those strictly below it (`<`), so at min_p = 1.0 the top token itself stays.")
+        again, undone = (TEMPERATURE, "divided by the temperature again"), (1 / TEMPERATURE, "with it undone")
+        for t, how in (again, undone):
+            if torch.equal(kept_mine, _min_p_kept(logits / t, min_p)) and not torch.equal(kept_mine, kept_ref):
+                raise Hint(f"{what} keeps the tokens min-p keeps on logits {how}: the logits it receives are already "
+                           "divided by the temperature (generate applies temperature first, min-p last); take the "
+                           "softmax of the logits as they are.")
+        if torch.equal(kept_mine, _min_p_kept(logits, min_p, dim=0)) and not torch.equal(kept_mine, kept_ref):
+            raise Hint(f"{what} works down the columns (dim=0): softmax and the top probability are taken along the "
+                       "last dimension (dim=-1), one row per sequence.")
+        # a token within a hair of the threshold may fall either way depending on how you compute it: ignore those
+        # (never the top token: it always stays)
+        borderline = ((probs - threshold).abs() <= 1e-6 * threshold) & (probs < top)
+        mine = torch.where(borderline, ref, mine)
+        kept_mine = torch.isfinite(mine)
         if not kept_mine.any(-1).all():
             raise Hint(f"{what} removes every token of a row: the top token always stays.")
         if not kept_mine.gather(-1, probs.argmax(-1, keepdim=True)).all():
@@ -118,8 +147,8 @@ def check_min_p_filter(min_p_filter: Any, logits: Any = None) -> str:
             raise Hint(f"{what} keeps too few tokens: remove a token only when its probability is BELOW "
                        "min_p x top probability (strictly).")
         _compare_kept(mine, ref, logits, what, "min-p")
-    return ("your min-p filter matches transformers' MinPLogitsWarper for min_p = 0.1, 0.02, 0.5: the cut follows the "
-            "model's confidence (a confident top token removes more).")
+    return ("your min-p filter matches transformers' MinPLogitsWarper for min_p = 0.1, 0.02, 0.5 and 1.0 (greedy: "
+            "only the top token reaches its own probability): the cut follows the model's confidence.")
 
 
 def _reference_update(next_tokens: Any, finished: Any, stop_ids: Any, pad_id: int) -> tuple[Any, Any]:
