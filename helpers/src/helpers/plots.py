@@ -55,6 +55,31 @@ def decode_step_times(no_cache: Sequence[float], cache: Sequence[float]) -> Any:
     return fig
 
 
+def kv_cache_per_step(fed: Sequence[int], cached: Sequence[int], bytes_per_position: float) -> Any:
+    """Keys and values per decoding step, with the KV cache and without it (notebook 09). ``fed[s]``: positions fed
+    to step ``s`` with the cache (the prompt, then 1); ``cached[s]``: positions in the cache after step ``s``, which is
+    also how many positions step ``s`` computes without a cache. Left: computed in the step; right: kept after it."""
+    import matplotlib.pyplot as plt
+
+    steps = list(range(1, len(fed) + 1))
+    kb = bytes_per_position / 1e3
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    left.plot(steps, [n * kb for n in cached], "o-", color="tab:red", label="without cache: every position again")
+    left.plot(steps, [n * kb for n in fed], "s-", color="tab:blue", label="with KV cache: the prompt, then 1")
+    right.plot(steps, [0] * len(steps), "o-", color="tab:red", label="without cache: nothing kept")
+    right.plot(steps, [n * kb for n in cached], "s-", color="tab:blue", label="with KV cache: one position more")
+    left.set_title("Keys and values computed in the step", fontsize=10)
+    right.set_title("Keys and values kept after the step (the cache)", fontsize=10)
+    for ax in (left, right):
+        ax.set_xlabel("decoding step")
+        ax.set_ylabel("kB, all layers")
+        ax.set_ylim(bottom=0)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
 # ---------------------------------------------------------------- notebooks 07 and 08: logits to labels, generate()
 
 
