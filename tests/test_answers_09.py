@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 
 import torch
-from transformers.generation.logits_process import MinPLogitsWarper
+from transformers.generation.logits_process import MinPLogitsWarper, TopKLogitsWarper
 
 from answers import answer_tests, by_name, named, printed
 from helpers.checks import HINT, lesson09
@@ -69,6 +69,29 @@ def topk_whole_batch(logits, k):  # one threshold for the whole batch instead of
 
 
 
+def topk_rows_dim0(logits, k):  # topk down the columns: only 8 rows there
+    values, idx = logits.topk(k, dim=0)
+    return torch.full_like(logits, INF).scatter_(0, idx, values)
+
+
+def topk_no_keepdim(logits, k):  # the k-th largest without its last axis
+    return logits.masked_fill(logits < logits.topk(k, dim=-1).values[..., -1], INF)
+
+
+def topk_k_minus_one(logits, k):
+    values, idx = logits.topk(k - 1 if k > 1 else 1, dim=-1)
+    return torch.full_like(logits, INF).scatter_(-1, idx, values)
+
+
+def topk_best_as_threshold(logits, k):  # values[..., :1] is the best, not the k-th
+    return logits.masked_fill(logits < logits.topk(k, dim=-1).values[..., :1], INF)
+
+
+def topk_smallest(logits, k):  # largest=False: the k least likely
+    values, idx = logits.topk(k, dim=-1, largest=False)
+    return torch.full_like(logits, INF).scatter_(-1, idx, values)
+
+
 def topk_scatter(logits, k):  # the reference solution
     values, idx = logits.topk(k, dim=-1)
     return torch.full_like(logits, INF).scatter_(-1, idx, values)
@@ -87,6 +110,10 @@ def topk_bool_mask(logits, k):
     return logits.masked_fill(drop, INF)
 
 
+def topk_library(logits, k):  # transformers' own processor
+    return TopKLogitsWarper(top_k=k)(None, logits)
+
+
 WRONG_TOP_K_FILTER = named([
     (topk_zero_fill, "hold 0 instead of -inf"),
     (topk_big_negative, "large finite number"),
@@ -95,11 +122,16 @@ WRONG_TOP_K_FILTER = named([
     (topk_probabilities, "looks like probabilities"),
     (topk_plus_inf, "+inf"),
     (topk_whole_batch, "Work along the last dimension"),
+    (topk_rows_dim0, "topk(k, dim=-1)"),
+    (topk_no_keepdim, "keepdim=True"),
+    (topk_k_minus_one, "The k-th largest logit itself must stay"),
+    (topk_best_as_threshold, "not values[..., :1]"),
+    (topk_smallest, "keep the highest logits"),
     (None, "should be a function"),
 ])
 test_top_k_filter_wrong, test_top_k_filter_right = answer_tests(
     lesson09.check_top_k_filter, WRONG_TOP_K_FILTER,
-    by_name([topk_scatter, topk_threshold, topk_where, topk_bool_mask]), _with_logits)
+    by_name([topk_scatter, topk_threshold, topk_where, topk_bool_mask, topk_library]), _with_logits)
 
 
 def test_top_k_filter_asks_for_the_logits(kit, capsys):

@@ -52,11 +52,18 @@ def _compare_kept(mine: Any, ref: Any, logits: Any, what: str, rule: str) -> Non
     expect_neg_inf(mine, ~torch.isfinite(ref), what, fill_only=True)  # -inf, not 0 or -1e9
     kept_ref = torch.isfinite(ref)
     kept_mine = torch.isfinite(mine)
+    counts_mine, counts_ref = kept_mine.sum(-1), kept_ref.sum(-1)
+    advice = "Work along the last dimension (dim=-1), one row per sequence."
+    if rule.startswith("top-") and bool((counts_mine == counts_ref - 1).all()):
+        advice = ("The k-th largest logit itself must stay: remove only what is below it (`<`, not `<=`), and take k "
+                  "values from topk, not k - 1.")
+    elif rule.startswith("top-") and bool((counts_mine == 1).all()):
+        advice = ("Only the best logit is kept: the threshold is the k-th largest, topk(...).values[..., -1:] (the "
+                  "last of the k), not values[..., :1].")
     for row in range(ref.shape[0]):
-        n_mine, n_ref = int(kept_mine[row].sum()), int(kept_ref[row].sum())
+        n_mine, n_ref = int(counts_mine[row]), int(counts_ref[row])
         if n_mine != n_ref:
-            raise Hint(f"{what}: row {row} keeps {n_mine} tokens; {rule} keeps {n_ref}. Work along the last dimension "
-                       "(dim=-1), one row per sequence.")
+            raise Hint(f"{what}: row {row} keeps {n_mine} tokens; {rule} keeps {n_ref}. {advice}")
     if not torch.equal(kept_mine, kept_ref):
         raise Hint(f"{what} keeps as many tokens as {rule} but not the same ones: keep the highest logits.")
     if not torch.equal(mine[kept_ref], ref[kept_ref].float()):
@@ -71,9 +78,17 @@ def check_top_k_filter(top_k_filter: Any, logits: Any = None) -> str:
 
     logits = _logits(logits)
     shifted = logits - logits.max() - 5.0  # every logit negative: the seed's filter fails worst here
+    keepdim = keepdim_slip(tuple(logits.shape), "topk(...).values[..., -1] (or .min(dim=-1))", "the logits")
+
+    def slip(op: str, shapes: list, error: Exception) -> str | None:
+        if op == "topk" and "out of range" in str(error):
+            return (f"topk asked for more values than a dimension holds: the logits are {tuple(logits.shape)}, one "
+                    "row per sequence; take the k largest along the last dimension, topk(k, dim=-1).")
+        return keepdim(op, shapes, error)
+
     for k in (50, 5, 1):
         for name, x in (("the generator's logits", logits), ("the same logits shifted below 0", shifted)):
-            mine = _as_filtered(call(top_k_filter, x.clone(), k, what="top_k_filter"), x,
+            mine = _as_filtered(call_traced(top_k_filter, x.clone(), k, what="top_k_filter", slip=slip), x,
                                 f"top_k_filter(logits, {k})")
             ref = TopKLogitsWarper(top_k=k)(None, x.clone())
             _compare_kept(mine, ref, x, f"top_k_filter(logits, {k}) on {name}", f"top-{k}")
