@@ -130,14 +130,14 @@ def _alone(question: str, n_new: int) -> Any:
 
 
 @functools.lru_cache(maxsize=4)
-def _batch_reference(questions: tuple[str, ...], n_new: int) -> tuple[Any, Any, Any]:
-    """The right batch (chat template, generation prompt, left padding), its greedy output, and the output of the
-    same call without the attention mask."""
+def _batch_output(questions: tuple[str, ...], n_new: int, mask: bool = True) -> Any:
+    """generate's greedy output for the right batch (chat template, generation prompt, left padding), with its
+    attention mask or, with ``mask=False``, from the input_ids alone."""
     tokenizer, model = _generator()
     texts = tokenizer.apply_chat_template(_conversations(questions), add_generation_prompt=True, tokenize=False)
     batch = tokenizer(texts, padding=True, padding_side="left", add_special_tokens=False, return_tensors="pt")
     greedy = dict(do_sample=False, max_new_tokens=n_new, pad_token_id=tokenizer.pad_token_id)
-    return batch, model.generate(**batch, **greedy), model.generate(batch["input_ids"], **greedy)
+    return model.generate(**batch, **greedy) if mask else model.generate(batch["input_ids"], **greedy)
 
 
 def _rows(batch: Any, questions: tuple[str, ...]) -> tuple[Any, Any]:
@@ -211,12 +211,12 @@ def check_chat_batch(batch: Any, answers: Any, questions: Any, n_new: int) -> st
     expect(out.shape[0] == ids.shape[0] and out.shape[1] > start and torch.equal(out[:, :start], ids),
            "answers should be generate's output for this batch: each row starts with the batch's input_ids "
            "(keep the whole output, prompt included).")
-    _, reference, no_mask = _batch_reference(questions, n_new)
+    reference = _batch_output(questions, n_new)
     if out.shape[1] != reference.shape[1]:
         raise Hint(f"answers has {out.shape[1] - start} new tokens; the exercise asks for max_new_tokens={n_new}.")
     new = out[:, start:]
     if not torch.equal(new, reference[:, -new.shape[1]:]):
-        if torch.equal(new, no_mask[:, -new.shape[1]:]):
+        if torch.equal(new, _batch_output(questions, n_new, mask=False)[:, -new.shape[1]:]):
             raise Hint("the batch is right, but generate did not get its attention mask (only input_ids), so the "
                        "model read the pads: pass both, model.generate(**batch, ...).")
         raise Hint("these are not the greedy tokens: generate with do_sample=False (each step takes the most likely "
