@@ -201,7 +201,7 @@ def check_chat_batch(batch: Any, answers: Any, questions: Any, n_new: int) -> st
         if 0 in m and m[-1] == 0:
             raise Hint(f"row {row} is padded on the RIGHT (its attention mask ends with 0): generation would start "
                        "after the pads. Set tokenizer.padding_side = 'left' before the call (apply_chat_template "
-                       "does not take padding_side).")
+                       "ignores a padding_side= argument).")
         expect(m == sorted(m), f"row {row}'s attention mask has 0s in the middle: only the left pads get 0.")
     if answers is None:
         raise Hint("answers is still None: generate from the batch, model.generate(**batch, do_sample=False, "
