@@ -140,7 +140,8 @@ def _generate(ids, mask, how):
     settings = {"greedy": dict(do_sample=False, max_new_tokens=N_ANSWER),
                 "ids only": dict(do_sample=False, max_new_tokens=N_ANSWER),
                 "sampled": dict(do_sample=True, temperature=1.5, top_k=0, max_new_tokens=N_ANSWER),
-                "too few": dict(do_sample=False, max_new_tokens=N_ANSWER - 4)}[how]
+                "too few": dict(do_sample=False, max_new_tokens=N_ANSWER - 4),
+                "top_k=1": dict(do_sample=True, top_k=1, max_new_tokens=N_ANSWER)}[how]
     torch.manual_seed(0)
     if how == "ids only":
         return model.generate(torch.tensor(ids), **settings, pad_token_id=2)
@@ -168,6 +169,7 @@ WRONG_BATCH = {
 RIGHT_BATCH = {name: (name, "greedy") for name in list(BATCHES)[:3]}
 RIGHT_BATCH["the whole generate output (return_dict_in_generate=True)"] = (RIGHT_BATCH_NAME, "dict")
 RIGHT_BATCH["lists, not tensors"] = ("lists", "greedy")
+RIGHT_BATCH["sampling from top_k=1 (greedy too)"] = (RIGHT_BATCH_NAME, "top_k=1")
 
 
 def _batch_arguments(case):
