@@ -17,6 +17,8 @@
 #                     instructor's (requirements-instructor.txt) libraries come with the targets that need them.
 #   make models       build the offline model kit into $(COURSE_CACHE)
 #   make bench        speed and memory benchmark -> build/bench.json
+#   make times        contributors: run every notebook, then rewrite each lesson's **Time:** estimate and the README's
+#                     time column from its measured reading (course_tools.reading_time)
 #   make hub          instructors: the workshop's JupyterHub on 127.0.0.1:8000 (workshop/, README "Running a workshop")
 #   make hub-sync     instructors, mid-class: copy new course files into every learner's folder (never overwrites)
 #   make bench-hub    a class measured on this machine: memory per learner, start time, N learners at once
@@ -48,7 +50,7 @@ TEST_ENV := $(OFFLINE_ENV) MPLBACKEND=module://matplotlib_inline.backend_inline
 TEST_WORKERS ?= 2
 PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
-.PHONY: setup setup-dev setup-instructor models test portability canary test-fast lab bench workspace reset course \
+.PHONY: times setup setup-dev setup-instructor models test portability canary test-fast lab bench workspace reset course \
 	lint export hub hub-sync bench-hub site
 
 setup: $(STAMP)
@@ -149,6 +151,9 @@ export: setup
 # Measures and writes build/bench.json, then its measured section of docs/benchmarks.md.
 bench: models $(INSTRUCTOR_STAMP)
 	$(TEST_ENV) $(PY) -m course_tools.bench
+
+times: models $(INSTRUCTOR_STAMP)
+	$(TEST_ENV) $(PY) -m course_tools.reading_time write --measure
 
 # The workshop hub: jupyterhub from requirements-instructor.txt, configurable-http-proxy from npm (workshop/package.json).
 HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy

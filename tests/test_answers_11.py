@@ -381,31 +381,34 @@ def loop_no_return(model, ids, n, t, k, p, eos, pad):
     sample(model, ids, n, t, k, p, eos, pad)
 
 
-@torch.no_grad()
+def _stepwise(next_tokens):
+    """A loop with the right stopping (pad after EOS, stop when every row has ended) around
+    next_tokens(model, input_ids, t, k, p) -> one token per row: the wrong and right loops below differ only there."""
+    @torch.no_grad()
+    def loop(model, input_ids, n, t, k, p, eos, pad):
+        finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
+        for _ in range(n):
+            new = torch.where(finished, pad, next_tokens(model, input_ids, t, k, p))
+            finished |= new == eos
+            input_ids = torch.cat([input_ids, new[:, None]], dim=-1)
+            if finished.all():
+                break
+        return input_ids
+    return loop
+
+
 def loop_cache_fed_everything(model, input_ids, n, t, k, p, eos, pad):  # the cache gets the whole sequence again
-    cache, finished = DynamicCache(config=model.config), torch.zeros(input_ids.shape[0], dtype=torch.bool)
-    for _ in range(n):
-        logits = model(input_ids, cache=cache).logits[:, -1].float()
-        tokens = torch.multinomial(torch.softmax(filter_logits(logits, t, k, p), dim=-1), 1).squeeze(1)
-        tokens = torch.where(finished, pad, tokens)
-        finished |= tokens == eos
-        input_ids = torch.cat([input_ids, tokens[:, None]], dim=-1)
-        if finished.all():
-            break
-    return input_ids
+    cache = DynamicCache(config=model.config)
+
+    def next_tokens(model, ids, t, k, p):
+        probs = torch.softmax(filter_logits(model(ids, cache=cache).logits[:, -1].float(), t, k, p), dim=-1)
+        return torch.multinomial(probs, 1).squeeze(1)
+    return _stepwise(next_tokens)(model, input_ids, n, t, k, p, eos, pad)
 
 
-@torch.no_grad()
-def loop_argmax(model, input_ids, n, t, k, p, eos, pad):  # greedy, with the right stopping
-    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
-    for _ in range(n):
-        tokens = filter_logits(model(input_ids).logits[:, -1].float(), t, k, p).argmax(dim=-1)
-        tokens = torch.where(finished, pad, tokens)
-        finished |= tokens == eos
-        input_ids = torch.cat([input_ids, tokens[:, None]], dim=-1)
-        if finished.all():
-            break
-    return input_ids
+# greedy, with the right stopping
+loop_argmax = _stepwise(lambda model, ids, t, k, p: filter_logits(model(ids).logits[:, -1].float(), t, k, p)
+                        .argmax(dim=-1))
 
 
 WRONG_LOOPS = {
@@ -439,17 +442,7 @@ def loop_generate_style(model, input_ids, max_new_tokens, temperature, top_k, to
     return input_ids
 
 
-@torch.no_grad()
-def loop_with_next_token(model, input_ids, max_new_tokens, temperature, top_k, top_p, eos_token_id, pad_token_id):
-    """The notebook's solution of step 7: step 6's next_token in a loop, no cache."""
-    finished = torch.zeros(input_ids.shape[0], dtype=torch.bool)
-    for _ in range(max_new_tokens):
-        new = torch.where(finished, pad_token_id, step_lesson(model, input_ids, temperature, top_k, top_p))
-        finished |= new == eos_token_id
-        input_ids = torch.cat([input_ids, new[:, None]], dim=-1)
-        if finished.all():
-            break
-    return input_ids
+loop_with_next_token = _stepwise(step_lesson)  # the notebook's solution of step 7: step 6's next_token, no cache
 
 
 RIGHT_LOOPS = {

@@ -91,7 +91,17 @@ def test_make_lab_serves_the_lab_with_a_token(kit, tmp_path):
         assert "pip install" not in text  # the venv was left alone
         assert (tmp_path / "workspace").is_dir() and list((tmp_path / "workspace").glob("[0-9][0-9]_*.ipynb"))
 
-        status, body = _get(f"http://127.0.0.1:{got_port}/lab?token={token}")
+        for attempt in range(30):  # under load the printed URL can come a moment before the server answers
+            try:
+                status, body = _get(f"http://127.0.0.1:{got_port}/lab?token={token}")
+                break
+            except urllib.error.URLError as err:
+                alive = proc.poll() is None
+                if attempt == 29 or not alive:
+                    raise AssertionError(f"no answer on port {got_port} ({err.reason}); make lab "
+                                         f"{'still running' if alive else 'exited'}; its log:\n"
+                                         f"{log.read_text(errors='replace')[-3000:]}") from None
+                time.sleep(1)
         assert status == 200 and "JupyterLab" in body, f"lab page: HTTP {status}"
         status, _ = _get(f"http://127.0.0.1:{got_port}/api/contents")  # no token: refused
         assert status in (401, 403), f"the server answered HTTP {status} without the token"

@@ -6,8 +6,7 @@
 import unicodedata
 from functools import lru_cache
 
-# the CJK ideograph blocks BERT spaces out (Chinese and Japanese kanji are written without spaces between words),
-# as the Rust library has them: its sixth block starts at 0x2B920 where BERT's own code says 0x2B820 (section 7)
+# the CJK blocks BERT spaces out (no spaces between words there), as Rust has them: 0x2B920, not 0x2B820 (section 7)
 CJK_RANGES = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73F), (0x2B740, 0x2B81F),
               (0x2B920, 0x2CEAF), (0xF900, 0xFAFF), (0x2F800, 0x2FA1F))
 DROPPED = ("Cc", "Cf", "Co")  # control, format, private use; NOT unassigned code points (Cn): the library keeps those
@@ -171,7 +170,6 @@ def merge_pair(parts, pair):
 # %% notebooks/03_tokenizers_by_hand.ipynb, cell 44
 from collections import Counter
 
-
 def train_bpe(word_counts, num_merges, trace=None):
     """The merges learned from {word: count}, rank 0 first; `trace` receives (pair, count, words) for each."""
     words = {word: list(word) for word in word_counts}  # every word as its current tokens, single characters at first
@@ -211,7 +209,6 @@ def bpe(word, ranks, trace=None):
 # %% notebooks/03_tokenizers_by_hand.ipynb, cell 56
 class ByteLevelBPE(HandTokenizer):
     """Byte-level BPE from a vocabulary and a merge list (vocab.json + merges.txt): GPT-2's, or SmolLM2's."""
-
     def __init__(self, vocab, merges, special_tokens=()):
         self.vocab, self.tokens = vocab, {i: token for token, i in vocab.items()}  # token <-> id
         # merges.txt lines ("Ġ t") or tokenizer.json pairs (["Ġ", "t"]); the position in the list is the rank

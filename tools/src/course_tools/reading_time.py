@@ -11,14 +11,23 @@ expert reviewers who read them cell by cell as a learner (issue 21: 03 80-100 mi
 search over the five rates, the rates below give 101, 60, 74, 91, 73 and 81 minutes: each within 2 minutes of its
 range. `calibration()` gives the same comparison for the notebooks as they are now.
 
-The header of each lesson carries the result in one paragraph that starts with **Time:**; `write()` rewrites it and
-tests/test_reading_time.py checks every header is what the notebook's counts give.
+The header of each lesson carries the result in one paragraph that starts with **Time:**, and the README's table of
+notebooks its minutes: `python -m course_tools.reading_time write` rewrites both (`make times` runs every notebook to
+measure its run time first), and tests/test_reading_time.py checks every header and row is what the counts give.
+
+    python -m course_tools.reading_time write --seconds build/bench.json   # run times measured by make bench
+    python -m course_tools.reading_time write --seconds build/test-results.xml  # or by make test (nbval)
+    python -m course_tools.reading_time write                              # keep each header's stated run time
+    python -m course_tools.reading_time check                              # exit 1 if a header or row is stale
+    python -m course_tools.reading_time calibration                        # the six reviewed lessons vs the rates
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,7 +71,7 @@ def _lines(text: str) -> int:
     return sum(1 for line in text.splitlines() if line.strip())
 
 
-def count(notebook: Path) -> Reading:
+def reading_of(notebook: Path) -> Reading:
     """The counts of one lesson, core and optional apart (a heading ending in "(optional)" opens an optional part
     that lasts until the next heading of the same or a higher level)."""
     reading, optional_level = Reading(), 0
@@ -124,15 +133,16 @@ def stated_run_seconds(notebook: Path) -> float | None:
 
 def write(notebook: Path, run_seconds: float) -> bool:
     """Rewrite the lesson's **Time:** paragraph from its counts; True if it changed."""
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
-    new = header(count(notebook), run_seconds)
-    for cell in nb["cells"][:6]:
-        src = _source(cell)
-        if cell["cell_type"] == "markdown" and TIME.search(src):
-            if TIME.search(src).group(0) == new:
+    import nbformat  # written as Jupyter writes it: only the header's cell changes in the file
+
+    nb = nbformat.read(notebook, as_version=4)
+    new = header(reading_of(notebook), run_seconds)
+    for cell in nb.cells[:6]:
+        if cell.cell_type == "markdown" and TIME.search(cell.source):
+            if TIME.search(cell.source).group(0) == new:
                 return False
-            cell["source"] = TIME.sub(lambda _: new, src)
-            Path(notebook).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+            cell.source = TIME.sub(lambda _: new, cell.source)
+            nbformat.write(nb, notebook)
             return True
     raise ValueError(f"{notebook.name} has no **Time:** line in its header")
 
@@ -143,7 +153,102 @@ def calibration(folder: Path, run_seconds: dict[str, float]) -> list[tuple[str, 
     for path in sorted(Path(folder).glob("[0-9][0-9]_*.ipynb")):
         number = path.name[:2]
         if number in REVIEWED:
-            reading = count(path)
+            reading = reading_of(path)
             minutes = reading.core.minutes() + reading.optional.minutes() + run_seconds.get(path.stem, 0) / 60
             rows.append((path.stem, minutes, REVIEWED[number]))
     return rows
+
+
+README_ROW = re.compile(r"^\| (\d\d) \| `([^`]+)` \| ([^|]*) \|(.*)$", re.M)  # | NN | `stem` | time | what |
+
+
+def minutes_cell(notebook: Path) -> str:
+    """The README's time column for a lesson: its header's estimate, core and optional apart."""
+    seconds = stated_run_seconds(notebook)
+    core, optional = estimate(reading_of(notebook), seconds or 0.0)
+    return f"{core} min" + (f" + {optional} optional" if optional else "")
+
+
+def write_readme(readme: Path, notebooks: list[Path]) -> bool:
+    """Rewrite the time column of the README's table of notebooks; True if it changed."""
+    by_stem = {p.stem: p for p in notebooks}
+    text = Path(readme).read_text(encoding="utf-8")
+    new = README_ROW.sub(lambda m: (f"| {m.group(1)} | `{m.group(2)}` | {minutes_cell(by_stem[m.group(2)])} |"
+                                    f"{m.group(4)}") if m.group(2) in by_stem else m.group(0), text)
+    if new != text:
+        Path(readme).write_text(new, encoding="utf-8")
+    return new != text
+
+
+def stale(notebooks: list[Path], readme: Path) -> list[str]:
+    """What is out of date: each lesson whose header is not what its counts give, and README rows that differ."""
+    found = []
+    for path in notebooks:
+        seconds = stated_run_seconds(path)
+        if seconds is None:
+            found.append(f"{path.name}: its **Time:** paragraph states no measured run time")
+            continue
+        current = next((TIME.search(_source(c)).group(0) for c in json.loads(path.read_text(encoding="utf-8"))
+                        ["cells"][:6] if c["cell_type"] == "markdown" and TIME.search(_source(c))), None)
+        if current != header(reading_of(path), seconds):
+            found.append(f"{path.name}: its **Time:** paragraph is not what its counts give")
+    rows = {m.group(2): m.group(3).strip() for m in README_ROW.finditer(Path(readme).read_text(encoding="utf-8"))}
+    for path in notebooks:
+        if path.stem not in rows:
+            found.append(f"README: no row for {path.stem} in the table of notebooks")
+        elif stated_run_seconds(path) is not None and rows[path.stem] != minutes_cell(path):
+            found.append(f"README: {path.stem}'s time is {rows[path.stem]!r}, its header gives {minutes_cell(path)!r}")
+    return found
+
+
+def run_seconds(report: Path) -> dict[str, float]:
+    """Each notebook's run time: make bench's notebooks_seconds, or the sum of its cells' times in make test's JUnit
+    report (nbval runs each notebook's cells in one kernel, so that sum is the notebook's run time)."""
+    if report.suffix == ".json":
+        return json.loads(report.read_text())["notebooks_seconds"]
+    from .bench import suite_durations
+
+    per_file = suite_durations(report)["test_seconds_per_file"]  # classname: notebooks.01_pipelines.ipynb
+    return {name.split(".")[-2]: seconds for name, seconds in per_file.items() if name.endswith(".ipynb")}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from . import paths
+
+    parser = argparse.ArgumentParser(prog="python -m course_tools.reading_time")
+    parser.add_argument("cmd", choices=("write", "check", "calibration"))
+    parser.add_argument("--seconds", type=Path, help="a bench.json or make test's JUnit report: each run time")
+    parser.add_argument("--measure", action="store_true", help="run every notebook (in a copy) to time it first")
+    args = parser.parse_args(argv)
+    notebooks, readme = paths.lessons(), paths.root() / "README.md"
+    if args.cmd == "check":
+        found = stale(notebooks, readme)
+        for line in found:
+            print(line)
+        if found:
+            print("run `python -m course_tools.reading_time write` (make times measures the run times first)")
+        return 1 if found else 0
+    measured = run_seconds(args.seconds) if args.seconds else {}
+    if args.measure:
+        from .bench import measure_notebooks
+
+        measured = measure_notebooks()["notebooks_seconds"]
+    if args.cmd == "calibration":
+        for stem, minutes, (low, high) in calibration(paths.notebooks_dir(), measured):
+            print(f"{stem}: {minutes:.0f} minutes (reviewers: {low}-{high})")
+        return 0
+    missing = []
+    for path in notebooks:
+        seconds = measured.get(path.stem, stated_run_seconds(path))
+        if seconds is None:
+            missing.append(path.name)
+        elif write(path, seconds):
+            print(f"{path.name}: {header(reading_of(path), seconds).split('.')[0]}")
+    write_readme(readme, notebooks)
+    for name in missing:
+        print(f"{name}: no run time measured or stated: pass --seconds or --measure", file=sys.stderr)
+    return 2 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
