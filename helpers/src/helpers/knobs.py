@@ -17,13 +17,13 @@ WHERE = "in the parameters cell near the top of the notebook"
 
 # knob name -> kind; every knob of every lesson is listed (tests/test_knobs.py checks the notebooks against this)
 KINDS: dict[str, str] = {
-    **dict.fromkeys(["SENTENCES", "RAW_INPUTS", "EMBED_SENTENCES", "SHAPE_SENTENCES"], "texts"),
+    **dict.fromkeys(["SENTENCES", "RAW_INPUTS", "EMBED_SENTENCES", "SHAPE_SENTENCES", "PROMPTS"], "texts"),
     **dict.fromkeys(["NEW_SENTENCE", "TASK", "PROMPT", "CHAT_QUESTION", "QUESTION", "CONTEXT", "EXERCISE_QUESTION",
                      "TEXT", "ATTENTION_SENTENCE", "FOCUS_TOKEN", "GEN_PROMPT", "SYSTEM", "LEAK_TEXT", "REVIEW"],
                     "text"),
     "FRENCH": "translations",
     **dict.fromkeys(["MAX_NEW_TOKENS", "MAX_LENGTH", "MAX_ANSWER_LEN", "SEED_LOOP_STEPS", "NEW_TOKENS",
-                     "TIMING_TOKENS"], "count"),
+                     "TIMING_TOKENS", "EVAL_SNIPPETS"], "count"),
     **dict.fromkeys(["SEED", "LAYER", "HEAD", "TOP_K"], "index"),
     "BIG_LOGITS": "numbers",
     "TEMPERATURES": "temperatures",
