@@ -19,6 +19,8 @@
 #   make bench        speed and memory benchmark -> build/bench.json
 #   make times        contributors: run every notebook, then rewrite each lesson's **Time:** estimate and the README's
 #                     time column from its measured reading (course_tools.reading_time)
+#   make bench-llama  opt-in: build llama-cpp-python from its PyPI sdist (minutes of compiling) into the venv, then
+#                     notebook 12's race with llama.cpp in it -> build/bench-llama.json (never part of lab or test)
 #   make hub          instructors: the workshop's JupyterHub on 127.0.0.1:8000 (workshop/, README "Running a workshop")
 #   make hub-sync     instructors, mid-class: copy new course files into every learner's folder (never overwrites)
 #   make bench-hub    a class measured on this machine: memory per learner, start time, N learners at once
@@ -51,7 +53,7 @@ TEST_WORKERS ?= 2
 PARALLEL_ENV := OMP_WAIT_POLICY=PASSIVE
 
 .PHONY: times setup setup-dev setup-instructor models test portability canary test-fast lab bench workspace reset course \
-	lint export hub hub-sync bench-hub site
+	lint export hub hub-sync bench-hub site bench-llama
 
 setup: $(STAMP)
 setup-dev: $(DEV_STAMP)
@@ -154,6 +156,17 @@ bench: models $(INSTRUCTOR_STAMP)
 
 times: models $(INSTRUCTOR_STAMP)
 	$(TEST_ENV) $(PY) -m course_tools.reading_time write --measure
+
+# Opt-in (nothing else depends on it): llama.cpp's Python binding, compiled for this CPU from the PyPI sdist (pin in
+# course_tools/bench_decoder.py), then notebook 12's race with llama.cpp on the kit's own GGUF file.
+bench-llama: models $(INSTRUCTOR_STAMP)
+	@pin="$$($(PY) -c 'from course_tools.bench_decoder import LLAMA_CPP; print(LLAMA_CPP)')"; \
+	if $(PY) -c 'import llama_cpp' 2>/dev/null; then echo "llama_cpp already installed"; else \
+	start=$$(date +%s); echo "building $$pin from source (CPU only; several minutes)"; \
+	CMAKE_ARGS="-DGGML_CUDA=OFF -DGGML_METAL=OFF -DGGML_BLAS=OFF -DGGML_NATIVE=ON" \
+	$(PIP) --no-binary llama-cpp-python "$$pin" || exit 1; \
+	echo "compiled and installed in $$(( $$(date +%s) - start )) s"; fi
+	$(TEST_ENV) $(PY) -m course_tools.bench --quant-only --output build/bench-llama.json
 
 # The workshop hub: jupyterhub from requirements-instructor.txt, configurable-http-proxy from npm (workshop/package.json).
 HUB_PROXY := workshop/node_modules/.bin/configurable-http-proxy

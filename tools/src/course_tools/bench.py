@@ -25,7 +25,7 @@ from helpers.errors import run_cli
 from helpers.files import write_atomic
 
 from . import paths
-from .bench_decoder import measure_decoder, race
+from .bench_decoder import measure_decoder, measure_quant, race
 
 PROMPT = "Once upon a time, in a small village by the sea,"
 SETTINGS = {"temperature": 0.7, "top_k": 50, "top_p": 0.9}
@@ -43,6 +43,13 @@ GOALS: dict[str, tuple[str, float]] = {
     "sentiment_heldout_accuracy": (">=", 0.85),
     "test_suite_seconds": ("<=", 1200.0),
     "hand_vs_library_decode_ratio": (">=", 1.3),
+    # notebook 12: the int8 hand decoder (measure_quant); the llama.cpp ratio only when llama_cpp is installed
+    "quant_vs_fp32_hand_ratio": (">=", 2.0),
+    "quant_vs_generate_ratio": (">=", 3.0),
+    "quant_vs_llama_cpp_ratio": (">=", 0.5),
+    "quant_fraction_of_bandwidth_bound": (">=", 0.5),
+    "quant_int8_top1_agreement": (">=", 0.99),
+    "quant_int8_perplexity_ratio": ("<=", 1.02),
 }
 JUNIT = paths.root() / "build" / "test-results.xml"  # written by make test
 DOC = paths.root() / "docs" / "benchmarks.md"  # its section "Measured" is the last run's table
@@ -295,6 +302,17 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         row(f"  hand decoder (10) / generate, {metrics['decoder_new_tokens']} greedy tokens (tokens/s)",
             f"{metrics['hand_decoder_tokens_per_s']:.1f} / {metrics['library_decoder_tokens_per_s']:.1f}", "{}")
         row("  same tokens as generate", metrics["hand_decoder_same_tokens"], "{}")
+    if "quant_vs_fp32_hand_ratio" in metrics:
+        for name in ("quant_vs_fp32_hand_ratio", "quant_vs_generate_ratio", "quant_vs_llama_cpp_ratio",
+                     "quant_fraction_of_bandwidth_bound", "quant_int8_top1_agreement", "quant_int8_perplexity_ratio"):
+            if name in metrics:
+                row(name, metrics[name], "{:.3f}")
+        speeds = [k for k in ("generate", "fp32_hand", "int8_hand", "llama_cpp") if f"quant_{k}_tokens_per_s" in metrics]
+        row(f"  {' / '.join(speeds)} (tokens/s)",
+            " / ".join(f"{metrics[f'quant_{k}_tokens_per_s']:.1f}" for k in speeds), "{}")
+        row("  int8 same greedy tokens as float32", metrics["quant_int8_same_greedy_tokens"], "{}")
+        if not metrics.get("llama_cpp_installed"):
+            row("  llama.cpp", "not installed: `make bench-llama` builds it and runs this race", "{}")
     if "notebooks_seconds" in metrics:
         rss = metrics.get("notebooks_peak_rss_mb", {})
         limit_s, limit_mb = GOALS["notebook_seconds_max"][1], GOALS["peak_rss_mb"][1]
@@ -346,16 +364,24 @@ def main() -> int:
     parser.add_argument("--no-notebooks", action="store_true", help="skip executing the notebooks")
     parser.add_argument("--no-generation", action="store_true", help="skip the generation measurements")
     parser.add_argument("--no-kit", action="store_true", help="skip the sentiment build quiet and under load")
+    parser.add_argument("--quant-only", action="store_true",
+                        help="only notebook 12's race (int8 hand decoder, float32, generate, llama.cpp if installed)")
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
 
     started = time.perf_counter()
     metrics: dict[str, Any] = {"load_average_at_start": os.getloadavg()}
+    if args.quant_only:
+        metrics.update(measure_quant(prompt=PROMPT))
+        status = write_report(args.output, metrics, started)
+        print(table(metrics, status))
+        return 0
     metrics.update(suite_durations())
     if not args.no_generation:
         metrics.update(measure_generation(nocache_tokens=args.nocache_tokens))
         metrics.update(measure_decoder(prompt=PROMPT))  # notebook 10's fast hand decoder against generate
+        metrics.update(measure_quant(prompt=PROMPT))  # notebook 12's int8 hand decoder (and llama.cpp if installed)
         write_report(args.output, metrics, started)  # kept even if a later stage fails
     if not args.no_kit:
         metrics.update(measure_kit_under_load())

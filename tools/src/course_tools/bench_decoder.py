@@ -9,6 +9,10 @@ with the same thread count, best of ``repeats`` runs each, interleaved so that b
 (:func:`race`). Tokens per second = new tokens / wall time of the whole call (the prompt is short, so the
 prefill is a small part of it, the same for both). Goal: the hand decoder at least 1.3x the library's speed, with the
 same tokens.
+
+:func:`measure_quant` is notebook 12's race (``python -m course_tools.bench_decoder --quant``): the int8 hand decoder
+(``helpers.lessons.fast_and_small``) against the float32 one, ``generate`` and, when installed (``make bench-llama``),
+llama.cpp on the kit's own GGUF file; plus the int8 decoder's top-1 agreement and perplexity against float32.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 GOAL = 1.3  # hand decoder tokens/s over generate's
+LLAMA_CPP = "llama-cpp-python==0.3.36"  # what `make bench-llama` builds from its PyPI sdist (never make lab / make test)
 
 
 PROMPT = "The capital of France is"
@@ -78,5 +83,98 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
     }
 
 
+def _quality(fast: Any, int8: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
+    """int8 against float32 on the first ``snippets`` movie reviews: top-1 agreement and perplexity ratio."""
+    import math
+
+    import torch
+    import torch.nn.functional as F
+
+    from helpers.corpus import movie_reviews
+    from helpers.lessons.fast_and_small import small_decoder
+
+    agree = positions = 0
+    nll = {"fp32": 0.0, "int8": 0.0}
+    with torch.no_grad():
+        for review in movie_reviews()[:snippets]:
+            ids = tokenizer(review["text"], return_tensors="pt").input_ids
+            out = {name: small_decoder(w, config, ids, [], every_position=True)[0, :-1]
+                   for name, w in (("fp32", fast), ("int8", int8))}
+            agree += int((out["fp32"].argmax(-1) == out["int8"].argmax(-1)).sum())
+            positions += ids.shape[1] - 1
+            for name, logits in out.items():
+                nll[name] += F.cross_entropy(logits, ids[0, 1:], reduction="sum").item()
+    return {"quant_eval_positions": positions, "quant_int8_top1_agreement": agree / positions,
+            "quant_int8_perplexity_ratio": math.exp((nll["int8"] - nll["fp32"]) / positions)}
+
+
+def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, snippets: int = 80) -> dict[str, Any]:
+    """Notebook 12's race: generate, the float32 hand decoder, the int8 hand decoder, and llama.cpp on the kit's GGUF
+    if ``llama_cpp`` is importable; tokens/s, bytes per token, fraction of the read-bandwidth bound, and the int8
+    decoder's quality against float32 (top-1 agreement and perplexity on movie reviews)."""
+    import importlib.util
+    import tempfile
+
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from helpers.env import quiet, set_threads
+    from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
+    from helpers.lessons.fast_and_small import Int8Linear, generator_gguf, quantize_fast, small_decoder
+    from helpers.models import checkpoint
+    from helpers.perf import memory_bandwidth
+
+    quiet()
+    threads = set_threads()
+    folder = checkpoint("generator")
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    config = json.loads((Path(folder) / "config.json").read_text())
+    library = AutoModelForCausalLM.from_pretrained(folder)
+    fast = load_fast(folder, config)
+    int8 = quantize_fast(fast, Int8Linear)
+    input_ids = tokenizer(prompt, return_tensors="pt").input_ids
+    fp32_bytes = sum(p.numel() * p.element_size() for p in library.parameters())
+    int8_bytes = int8["head_t"].nbytes + sum(v.nbytes for layer in int8["layers"] for v in layer.values())
+    racers: dict[str, Callable[[], Any]] = {
+        "generate": lambda: library.generate(input_ids, do_sample=False, max_new_tokens=new_tokens, eos_token_id=None),
+        "fp32_hand": lambda: greedy(lambda ids, cache: fast_decoder(fast, config, ids, cache), input_ids, new_tokens),
+        "int8_hand": lambda: greedy(lambda ids, cache: small_decoder(int8, config, ids, cache), input_ids, new_tokens)}
+    bytes_per_token = {"generate": fp32_bytes, "fp32_hand": fp32_bytes, "int8_hand": int8_bytes}
+    scratch = tempfile.TemporaryDirectory()
+    if importlib.util.find_spec("llama_cpp"):
+        from llama_cpp import Llama
+
+        import gguf
+
+        path = generator_gguf(scratch.name)
+        llm = Llama(model_path=str(path), n_threads=threads, n_ctx=512, verbose=False)
+        racers["llama_cpp"] = lambda: llm(prompt, max_tokens=new_tokens, temperature=0.0, top_k=1,
+                                          logit_bias={llm.token_eos(): -1e9})
+        bytes_per_token["llama_cpp"] = sum(int(t.n_bytes) for t in gguf.GGUFReader(path).tensors)
+    with torch.no_grad():
+        same = torch.equal(racers["int8_hand"](), racers["fp32_hand"]())
+        best = race(racers, repeats=repeats)
+    speed = {name: new_tokens / seconds for name, seconds in best.items()}
+    bandwidth = memory_bandwidth("read") * 1e9
+    out: dict[str, Any] = {
+        "quant_new_tokens": new_tokens, "quant_threads": threads, "quant_read_bandwidth_gb_s": bandwidth / 1e9,
+        **{f"quant_{name}_tokens_per_s": v for name, v in speed.items()},
+        **{f"quant_{name}_bytes_per_token_mb": b / 1e6 for name, b in bytes_per_token.items()},
+        "quant_int8_same_greedy_tokens": same,
+        "quant_vs_fp32_hand_ratio": speed["int8_hand"] / speed["fp32_hand"],
+        "quant_vs_generate_ratio": speed["int8_hand"] / speed["generate"],
+        "quant_fraction_of_bandwidth_bound": speed["int8_hand"] * int8_bytes / bandwidth,
+        "llama_cpp_installed": "llama_cpp" in speed,
+    }
+    if "llama_cpp" in speed:
+        out["quant_vs_llama_cpp_ratio"] = speed["int8_hand"] / speed["llama_cpp"]
+        out["llama_cpp_fraction_of_bandwidth_bound"] = speed["llama_cpp"] * bytes_per_token["llama_cpp"] / bandwidth
+    out.update(_quality(fast, int8, config, tokenizer, snippets))
+    scratch.cleanup()
+    return out
+
+
 if __name__ == "__main__":
-    print(json.dumps(measure_decoder(), indent=2))
+    import sys
+
+    print(json.dumps(measure_quant() if "--quant" in sys.argv else measure_decoder(), indent=2))
