@@ -307,7 +307,8 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
                      "quant_fraction_of_bandwidth_bound", "quant_int8_top1_agreement", "quant_int8_perplexity_ratio"):
             if name in metrics:
                 row(name, metrics[name], "{:.3f}")
-        speeds = [k for k in ("generate", "fp32_hand", "int8_hand", "llama_cpp") if f"quant_{k}_tokens_per_s" in metrics]
+        racers = ("generate", "fp32_hand", "int8_hand", "llama_cpp")
+        speeds = [k for k in racers if f"quant_{k}_tokens_per_s" in metrics]
         row(f"  {' / '.join(speeds)} (tokens/s)",
             " / ".join(f"{metrics[f'quant_{k}_tokens_per_s']:.1f}" for k in speeds), "{}")
         row("  int8 same greedy tokens as float32", metrics["quant_int8_same_greedy_tokens"], "{}")

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 GOAL = 1.3  # hand decoder tokens/s over generate's
-LLAMA_CPP = "llama-cpp-python==0.3.36"  # what `make bench-llama` builds from its PyPI sdist (never make lab / make test)
+LLAMA_CPP = "llama-cpp-python==0.3.36"  # `make bench-llama` builds it from its PyPI sdist (never make lab / test)
 
 
 PROMPT = "The capital of France is"

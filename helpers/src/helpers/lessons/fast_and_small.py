@@ -3,7 +3,6 @@
 
 
 # %% notebooks/12_fast_and_small.ipynb, cell 17
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -74,19 +73,26 @@ class Int8Linear:
 
 # %% notebooks/12_fast_and_small.ipynb, cell 37
 class Q4Linear:
-    # x @ w.T with w stored as 4-bit numbers (one per byte here), d and m per group of 32: dequantised at every call.
+    # x @ w.T with w stored as 4-bit numbers, two per byte, d and m per group of 32: dequantised at every call.
     def __init__(self, w):  # quantised 4096 rows at a time, like Int8Linear
-        parts = [quantize_q4(w[i:i + 4096].contiguous()) for i in range(0, w.shape[0], 4096)]
-        self.q, self.d, self.m = (torch.cat(p) for p in zip(*parts))
-        self.nbytes = self.q.numel() // 2 + self.d.nbytes + self.m.nbytes  # as if packed, two numbers per byte
+        packed, ds, ms = [], [], []
+        for i in range(0, w.shape[0], 4096):
+            q, d, m = quantize_q4(w[i:i + 4096].contiguous())
+            packed.append(q[:, 0::2] | (q[:, 1::2] << 4))  # even columns in the low nibble, odd in the high one
+            ds.append(d), ms.append(m)
+        self.packed, self.d, self.m = torch.cat(packed), torch.cat(ds), torch.cat(ms)
+        self.nbytes = self.packed.nbytes + self.d.nbytes + self.m.nbytes
 
-    def __call__(self, x):  # dequantised 4096 rows at a time too
-        return torch.cat([x @ dequantize_q4(self.q[i:i + 4096], self.d[i:i + 4096], self.m[i:i + 4096]).T
-                          for i in range(0, self.q.shape[0], 4096)], dim=-1)
+    def unpack(self, rows):  # one 4-bit number per uint8 again
+        return torch.stack([self.packed[rows] & 0x0F, self.packed[rows] >> 4], dim=-1).flatten(-2)
+
+    def __call__(self, x):  # unpacked and dequantised 4096 rows at a time
+        return torch.cat([x @ dequantize_q4(self.unpack(slice(i, i + 4096)), self.d[i:i + 4096], self.m[i:i + 4096]).T
+                          for i in range(0, self.packed.shape[0], 4096)], dim=-1)
 
     def rows(self, ids):
         flat = ids.flatten()
-        return dequantize_q4(self.q[flat], self.d[flat], self.m[flat]).view(*ids.shape, -1)
+        return dequantize_q4(self.unpack(flat), self.d[flat], self.m[flat]).view(*ids.shape, -1)
 
 
 # %% notebooks/12_fast_and_small.ipynb, cell 39
@@ -95,7 +101,7 @@ import torch.nn.functional as F
 from helpers.lessons.decoder_by_hand import apply_rope, rms_norm, rope_cos_sin, rope_frequencies
 
 
-def linear(x, w):
+def multiply(x, w):
     # x @ w for a float32 weight of the fast layout (in, out); a quantised weight computes it itself.
     return x @ w if isinstance(w, torch.Tensor) else w(x)
 
@@ -108,10 +114,10 @@ def quantize_fast(fast, kind):
 
 # %% notebooks/12_fast_and_small.ipynb, cell 40
 def small_attention(x, layer, config, cos, sin, layer_cache):
-    # notebook 10's fast_attention, with linear(x, w) for x @ w.
+    # notebook 10's fast_attention, with multiply(x, w) for x @ w.
     batch, seq, _ = x.shape
     heads, kv_heads, d = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
-    q, k, v = linear(x, layer["qkv_t"]).split([heads * d, kv_heads * d, kv_heads * d], -1)
+    q, k, v = multiply(x, layer["qkv_t"]).split([heads * d, kv_heads * d, kv_heads * d], -1)
     q = apply_rope(q.view(batch, seq, heads, d).transpose(1, 2), cos, sin)
     k = apply_rope(k.view(batch, seq, kv_heads, d).transpose(1, 2), cos, sin)
     v = v.view(batch, seq, kv_heads, d).transpose(1, 2)
@@ -119,7 +125,7 @@ def small_attention(x, layer, config, cos, sin, layer_cache):
         k, v = torch.cat([layer_cache[0], k], dim=2), torch.cat([layer_cache[1], v], dim=2)
     layer_cache[:] = [k, v]
     out = F.scaled_dot_product_attention(q, k, v, is_causal=seq > 1, enable_gqa=True)
-    return linear(out.transpose(1, 2).reshape(batch, seq, heads * d), layer["o_t"])
+    return multiply(out.transpose(1, 2).reshape(batch, seq, heads * d), layer["o_t"])
 
 
 # %% notebooks/12_fast_and_small.ipynb, cell 41
@@ -133,6 +139,6 @@ def small_decoder(weights, config, input_ids, cache, every_position=False):
     x = head.T[input_ids] if isinstance(head, torch.Tensor) else head.rows(input_ids)
     for layer, layer_cache in zip(weights["layers"], cache):
         x = x + small_attention(rms_norm(x, layer["norm1"], eps), layer, config, cos, sin, layer_cache)
-        gate, up = linear(rms_norm(x, layer["norm2"], eps), layer["gate_up_t"]).chunk(2, dim=-1)
-        x = x + linear(F.silu(gate) * up, layer["down_t"])
-    return linear(rms_norm(x if every_position else x[:, -1:], weights["norm"], eps), head)
+        gate, up = multiply(rms_norm(x, layer["norm2"], eps), layer["gate_up_t"]).chunk(2, dim=-1)
+        x = x + multiply(F.silu(gate) * up, layer["down_t"])
+    return multiply(rms_norm(x if every_position else x[:, -1:], weights["norm"], eps), head)
