@@ -157,8 +157,8 @@ bench: models $(INSTRUCTOR_STAMP)
 times: models $(INSTRUCTOR_STAMP)
 	$(TEST_ENV) $(PY) -m course_tools.reading_time write --measure
 
-# Opt-in (nothing else depends on it): llama.cpp's Python binding, compiled for this CPU from the PyPI sdist (pin in
-# course_tools/bench_decoder.py), then notebook 12's race with llama.cpp on the kit's own GGUF file.
+# Opt-in (nothing else depends on it): llama.cpp's Python binding, compiled for this CPU from the PyPI sdist (about
+# 8 minutes on 2 cores; pin in course_tools/bench_decoder.py), then notebook 12's race with llama.cpp on the kit's GGUF.
 bench-llama: models $(INSTRUCTOR_STAMP)
 	@pin="$$($(PY) -c 'from course_tools.bench_decoder import LLAMA_CPP; print(LLAMA_CPP)')"; \
 	if $(PY) -c 'import llama_cpp' 2>/dev/null; then echo "llama_cpp already installed"; else \
