@@ -41,6 +41,7 @@ def quantize_int8(w):
     return q, scale
 
 
+# %% notebooks/12_fast_and_small.ipynb, cell 33
 def quantize_q4(w, group=32):
     # Per group of 32 neighbours in a row, scale d and minimum m as Q4_1: w ~ d * q + m, q in 0..15.
     g = w.reshape(w.shape[0], -1, group)
@@ -55,7 +56,7 @@ def dequantize_q4(q, d, m, group=32):
     return g.mul_(d[..., None]).add_(m[..., None]).reshape(q.shape)  # d * q + m, in place
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 36
+# %% notebooks/12_fast_and_small.ipynb, cell 37
 class Int8Linear:
     # x @ w.T with w stored as int8 and one bf16 scale per output row; PyTorch's int8 kernel, bf16 activations.
     def __init__(self, w):  # w: (out, in), float32, quantised 4096 rows at a time (small temporaries)
@@ -71,7 +72,7 @@ class Int8Linear:
         return self.q[ids].float() * self.scale[ids, None].float()
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 37
+# %% notebooks/12_fast_and_small.ipynb, cell 38
 class Q4Linear:
     # x @ w.T with w stored as 4-bit numbers, two per byte, d and m per group of 32: dequantised at every call.
     def __init__(self, w):  # quantised 4096 rows at a time, like Int8Linear
@@ -82,20 +83,17 @@ class Q4Linear:
             ds.append(d), ms.append(m)
         self.packed, self.d, self.m = torch.cat(packed), torch.cat(ds), torch.cat(ms)
         self.nbytes = self.packed.nbytes + self.d.nbytes + self.m.nbytes
-
     def unpack(self, rows):  # one 4-bit number per uint8 again
         return torch.stack([self.packed[rows] & 0x0F, self.packed[rows] >> 4], dim=-1).flatten(-2)
-
     def __call__(self, x):  # unpacked and dequantised 4096 rows at a time
         return torch.cat([x @ dequantize_q4(self.unpack(slice(i, i + 4096)), self.d[i:i + 4096], self.m[i:i + 4096]).T
                           for i in range(0, self.packed.shape[0], 4096)], dim=-1)
-
     def rows(self, ids):
         flat = ids.flatten()
         return dequantize_q4(self.unpack(flat), self.d[flat], self.m[flat]).view(*ids.shape, -1)
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 39
+# %% notebooks/12_fast_and_small.ipynb, cell 40
 import torch.nn.functional as F
 
 from helpers.lessons.decoder_by_hand import apply_rope, rms_norm, rope_cos_sin, rope_frequencies
@@ -112,7 +110,7 @@ def quantize_fast(fast, kind):
     return {"head_t": kind(fast["head_t"].T), "norm": fast["norm"], "layers": layers}
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 40
+# %% notebooks/12_fast_and_small.ipynb, cell 41
 def small_attention(x, layer, config, cos, sin, layer_cache):
     # notebook 10's fast_attention, with multiply(x, w) for x @ w.
     batch, seq, _ = x.shape
@@ -128,7 +126,7 @@ def small_attention(x, layer, config, cos, sin, layer_cache):
     return multiply(out.transpose(1, 2).reshape(batch, seq, heads * d), layer["o_t"])
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 41
+# %% notebooks/12_fast_and_small.ipynb, cell 42
 def small_decoder(weights, config, input_ids, cache, every_position=False):
     # notebook 10's fast_decoder on float32 or quantised weights; every_position: logits of all positions.
     eps, past = config["rms_norm_eps"], cache[0][0].shape[2] if cache else 0
