@@ -58,11 +58,15 @@ def lesson_info(path: Path) -> dict[str, Any]:
 
 
 def readme_descriptions(readme: Path) -> dict[str, str]:
-    """What each lesson rebuilds, from the README's table of notebooks (``| 03 | `03_x` | text |``)."""
+    """What each lesson rebuilds, from the README's table of notebooks (``| 03 | `03_x` | time | text |``): its last
+    column (the time column is the lesson's own estimate, which the site takes from the notebook)."""
     if not readme.is_file():
         return {}
-    rows = re.findall(r"^\|\s*\d\d\s*\|\s*`([^`]+)`\s*\|\s*(.+?)\s*\|\s*$", readme.read_text(), flags=re.M)
-    return dict(rows)
+    rows = {}
+    for line in readme.read_text().splitlines():
+        if found := re.match(r"^\|\s*\d\d\s*\|\s*`([^`]+)`\s*\|", line):
+            rows[found.group(1)] = line.rstrip().rstrip("|").rsplit("|", 1)[-1].strip()
+    return rows
 
 
 def readme_section(readme: Path, heading: str) -> str | None:
