@@ -101,7 +101,15 @@ def decoder(weights, config, input_ids, cache=None):
     return x @ weights["model.embed_tokens.weight"].T  # tied: the output layer is the embedding table
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 58
+# %% notebooks/10_decoder_by_hand.ipynb, cell 54
+lesson_rope_cos_sin = rope_cos_sin  # the right one, under a second name: a control patches rope_cos_sin itself
+
+
+def rope_from_zero(positions, frequencies):  # WRONG on purpose: each call starts again at position 0
+    return lesson_rope_cos_sin(positions - positions[0], frequencies)
+
+
+# %% notebooks/10_decoder_by_hand.ipynb, cell 59
 @torch.no_grad()
 def greedy(step, input_ids, max_new_tokens):
     """Greedy decoding with a cache: step(ids, cache) -> logits of those ids, given the cache so far."""
@@ -112,13 +120,13 @@ def greedy(step, input_ids, max_new_tokens):
     return ids
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 71
+# %% notebooks/10_decoder_by_hand.ipynb, cell 72
 from pathlib import Path
 
 from safetensors import safe_open
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 72
+# %% notebooks/10_decoder_by_hand.ipynb, cell 73
 def load_fast(folder, config):
     """The generator's weights fused and transposed once: per layer qkv (576, 960), o, gate_up (576, 3072), down."""
     file, layers = Path(folder) / "model.safetensors", []
@@ -137,7 +145,7 @@ def load_fast(folder, config):
     return {"head_t": head_t, "norm": norm, "layers": layers}  # the embedding rows are head_t's columns
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 74
+# %% notebooks/10_decoder_by_hand.ipynb, cell 75
 def fast_attention(x, layer, config, cos, sin, layer_cache):
     """Attention on one layer's fused weights (qkv_t, o_t); layer_cache, a list, gets this layer's [k, v]."""
     batch, seq, _ = x.shape
@@ -153,7 +161,7 @@ def fast_attention(x, layer, config, cos, sin, layer_cache):
     return out.transpose(1, 2).reshape(batch, seq, heads * d) @ layer["o_t"]
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 76
+# %% notebooks/10_decoder_by_hand.ipynb, cell 77
 def fast_decoder(fast, config, input_ids, cache):
     """The same decoder on fused, pre-transposed weights; logits of the LAST position only (batch, 1, vocabulary)."""
     eps, past = config["rms_norm_eps"], cache[0][0].shape[2] if cache else 0
