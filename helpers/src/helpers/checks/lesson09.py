@@ -205,8 +205,8 @@ def check_update_finished(update_finished: Any) -> str:
         except Hint as hint:
             if "ambiguous" in str(hint):
                 raise Hint(f"{what}: `if tensor == ...` asks Python for ONE truth value of a whole batch (the seed's "
-                           "`if next_token == eos`). Compare elementwise and keep one flag per row: torch.where, "
-                           "torch.isin.") from None
+                           "`if next_token == eos`). Work on the whole tensor at once instead: one flag per row, one "
+                           "token per row.") from None
             raise
         if not isinstance(result, tuple) or len(result) != 2:
             raise Hint(f"update_finished should return two things, (tokens, finished); got {type(result).__name__}.")
