@@ -174,6 +174,109 @@ test_prediction_wrong, test_prediction_right = answer_tests(
     lesson11.check_prediction, PREDICTION_WRONG, PREDICTION_RIGHT, lambda answer: (*answer(), REVIEW))
 
 
+# ---------------------------------------------------------------- step 4b (transfer): a batch of reviews
+
+
+def _as_dicts(model, probs):
+    return [{"label": model.config.id2label[int(i)], "score": p.item()} for p, i in zip(*probs.max(dim=-1))]
+
+
+@torch.no_grad()
+def batch_lesson(model, tokenizer, texts):  # the reference solution
+    inputs = tokenizer(texts, padding=True, return_tensors="pt")
+    return _as_dicts(model, torch.softmax(model(**inputs).logits, dim=-1))
+
+
+def batch_body_and_head(model, tokenizer, texts):  # steps 2 and 3 on the batch, with gradients on
+    body = model.bert(**tokenizer(texts, padding="longest", truncation=True, return_tensors="pt"))
+    probs = torch.softmax(model.classifier(model.dropout(body.pooler_output)), dim=-1)
+    return [{"label": model.config.id2label[int(p.argmax())], "score": p.max()} for p in probs]  # 0-d tensors
+
+
+@torch.no_grad()
+def batch_tuple_of_dicts(model, tokenizer, texts):
+    return tuple(batch_lesson(model, tokenizer, texts))
+
+
+@torch.no_grad()
+def batch_no_mask(model, tokenizer, texts):
+    inputs = tokenizer(texts, padding=True, return_tensors="pt")
+    return _as_dicts(model, model(input_ids=inputs["input_ids"]).logits.softmax(-1))
+
+
+@torch.no_grad()
+def batch_left_padding(model, tokenizer, texts):
+    tokenizer.padding_side = "left"  # the check must put it back: the kit's tokenizer is shared
+    return _as_dicts(model, model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(-1))
+
+
+@torch.no_grad()
+def batch_softmax_over_batch(model, tokenizer, texts):
+    return _as_dicts(model, model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(0))
+
+
+@torch.no_grad()
+def batch_raw_cls(model, tokenizer, texts):
+    hidden = model.bert(**tokenizer(texts, padding=True, return_tensors="pt")).last_hidden_state
+    return _as_dicts(model, model.classifier(hidden[:, 0]).softmax(-1))
+
+
+@torch.no_grad()
+def batch_one_at_a_time(model, tokenizer, texts):  # right answers, but no batch: the point of the exercise missed
+    return [batch_lesson(model, tokenizer, [text])[0] for text in texts]
+
+
+@torch.no_grad()
+def batch_no_padding(model, tokenizer, texts):
+    return _as_dicts(model, model(**tokenizer(texts, return_tensors="pt")).logits.softmax(-1))
+
+
+@torch.no_grad()
+def batch_one_dict(model, tokenizer, texts):
+    probs = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(-1)
+    return {"label": [model.config.id2label[int(i)] for i in probs.argmax(-1)], "score": probs.max(-1).values}
+
+
+@torch.no_grad()
+def batch_index_labels(model, tokenizer, texts):
+    probs = model(**tokenizer(texts, padding=True, return_tensors="pt")).logits.softmax(-1)
+    return [{"label": int(p.argmax()), "score": p.max().item()} for p in probs]
+
+
+@torch.no_grad()
+def batch_first_review_only(model, tokenizer, texts):
+    return batch_lesson(model, tokenizer, texts)[:1]
+
+
+BATCH_WRONG = named([
+    (batch_no_mask, "Pass the attention_mask"),
+    (batch_left_padding, "you padded on the LEFT"),
+    (batch_softmax_over_batch, "not over the batch (dim=0)"),
+    (batch_raw_cls, "raw [CLS] hidden state"),
+    (batch_one_at_a_time, "you ran the model 3 times for 3 reviews"),
+    (batch_no_padding, "padding=True"),
+    (batch_one_dict, "returned one dict"),
+    (batch_index_labels, "is an index"),
+    (batch_first_review_only, "a list of 3 dicts; got 1"),
+])
+test_batch_wrong, test_batch_right = answer_tests(
+    lesson11.check_batch, BATCH_WRONG, by_name([batch_lesson, batch_body_and_head, batch_tuple_of_dicts]),
+    lambda answer: (answer, REVIEW))
+
+
+def test_batch_check_leaves_the_shared_tokenizer_as_it_was(capsys, kit):
+    """A learner's padding_side = "left" must not change the tokenizer every later check (and step) uses."""
+    lesson11.check_batch(batch_left_padding, REVIEW)
+    capsys.readouterr()
+    assert _sentiment()[0].padding_side == "right"
+
+
+def test_batch_reviews_are_padded(kit):
+    """The check's reviews have three different lengths, so the batch really is padded (the slips above show)."""
+    lengths = {len(_sentiment()[0](text).input_ids) for text in (REVIEW, *lesson11.BATCH_REVIEWS)}
+    assert len(lengths) == 3, lengths
+
+
 # ---------------------------------------------------------------- step 5: the filters
 
 

@@ -185,6 +185,92 @@ def check_prediction(label: Any, score: Any, text: Any) -> str:
     return f"the pipeline says {answer['label']} with score {answer['score']:.4f}, and so do your parts."
 
 
+# Step 4b's reviews besides the learner's REVIEW: each of another length, so a batch of them is padded.
+BATCH_REVIEWS = ("Loved it.", "A slow start, but the last hour is gripping, funny and beautifully shot; I would "
+                 "happily watch it again.")
+
+
+def _batch_variants(texts: list[str]) -> dict[str, Any]:
+    """The (labels, scores) a padded batch gives with the usual slips, each named by its hint."""
+    import torch
+
+    tokenizer, model = _sentiment()
+    right = tokenizer(texts, padding=True, return_tensors="pt")
+    tokenizer.padding_side = "left"
+    try:
+        left = tokenizer(texts, padding=True, return_tensors="pt")
+    finally:
+        tokenizer.padding_side = "right"
+    with torch.no_grad():
+        outputs = {
+            "the padded reviews' scores come out as if [PAD] were words: the model was not told which tokens are "
+            "padding. Pass the attention_mask with the ids (model(**inputs)).":
+                model(input_ids=right["input_ids"], token_type_ids=right["token_type_ids"]).logits.softmax(-1),
+            "you padded on the LEFT: BERT's position embeddings count from the first token, so every padded review's "
+            "tokens sit at other positions than in the pipeline. Pad on the right (this tokenizer's default).":
+                model(**left).logits.softmax(-1),
+            "your scores do not sum to 1 over the labels of a review: softmax over the labels (dim=-1), not over "
+            "the batch (dim=0).": model(**right).logits.softmax(0),
+            "you fed the raw [CLS] hidden state to the classifier; BERT's head reads pooler_output (step 3).":
+                model.classifier(model.bert(**right).last_hidden_state[:, 0]).softmax(-1),
+        }
+    return {hint: (probs.argmax(-1).tolist(), probs.max(-1).values.tolist()) for hint, probs in outputs.items()}
+
+
+@exercise
+def check_batch(classify_batch: Any, text: Any) -> str:
+    """Step 4b: ``classify_batch(model, tokenizer, texts)`` gives ``classifier(texts)`` from ONE padded batch."""
+    import torch
+
+    from .core import kit_pipeline
+
+    texts = [_text(text), *BATCH_REVIEWS]
+    tokenizer, model = _sentiment()
+    runs = []
+    hook = model.bert.register_forward_pre_hook(lambda module, args: runs.append(1))
+    side = tokenizer.padding_side
+    try:
+        result = call(classify_batch, model, tokenizer, list(texts), what="classify_batch")
+    finally:
+        hook.remove()
+        tokenizer.padding_side = side  # the kit's tokenizer is shared by every check
+    if isinstance(result, dict):
+        raise Hint("classify_batch returned one dict: return a list with one {'label': ..., 'score': ...} dict per "
+                   "review, in order, as classifier(texts) does.")
+    if not isinstance(result, (list, tuple)) or len(result) != len(texts):
+        size = len(result) if isinstance(result, (list, tuple)) else type(result).__name__
+        raise Hint(f"for {len(texts)} reviews classify_batch should return a list of {len(texts)} dicts; got {size}.")
+    labels, scores = [], []
+    for i, item in enumerate(result):
+        if not isinstance(item, dict) or not {"label", "score"} <= set(item):
+            raise Hint(f"item {i} is {item!r:.60}: each should be a dict {{'label': ..., 'score': ...}}.")
+        label, score = item["label"], item["score"]
+        if isinstance(label, torch.Tensor) or isinstance(label, int):
+            raise Hint(f"label {label!r} is an index; turn it into a name with model.config.id2label[int(index)].")
+        if isinstance(score, torch.Tensor):
+            if score.numel() != 1:
+                raise Hint(f"review {i}'s score has {score.numel()} numbers: keep the probability of its label only.")
+            score = score.item()
+        labels.append(label)
+        scores.append(float(score))
+    answers = kit_pipeline("sentiment-analysis", "sentiment")(list(texts))
+    wrong = [i for i, (answer, label, score) in enumerate(zip(answers, labels, scores))
+             if answer["label"] != label or abs(answer["score"] - score) > 1e-4]
+    if wrong:
+        names = [model.config.id2label[i] for i in range(len(model.config.id2label))]
+        for hint, (ids, probs) in _batch_variants(list(texts)).items():
+            if [names[i] for i in ids] == labels and all(abs(p - s) < 1e-4 for p, s in zip(probs, scores)):
+                raise Hint(hint)
+        i = wrong[0]
+        raise Hint(f"review {i} ({texts[i][:30]!r}...): the pipeline says {answers[i]['label']} "
+                   f"{answers[i]['score']:.4f}, you say {labels[i]} {scores[i]:.4f}.")
+    if len(runs) != 1:
+        raise Hint(f"right answers, but you ran the model {len(runs)} times for {len(texts)} reviews: tokenize the "
+                   "list at once, padded, and run the model ONCE on the batch.")
+    return (f"{len(texts)} reviews of {sorted({len(tokenizer(t).input_ids) for t in texts})} tokens in one padded "
+            "batch, one run of the model: the pipeline's labels and scores.")
+
+
 # ---------------------------------------------------------------- generation
 
 
