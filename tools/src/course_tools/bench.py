@@ -48,6 +48,7 @@ GOALS: dict[str, tuple[str, float]] = {
     "quant_vs_generate_ratio": (">=", 3.0),
     "quant_vs_llama_cpp_ratio": (">=", 0.5),
     "quant_fraction_of_bandwidth_bound": (">=", 0.5),
+    "quant_fp32_hand_fraction_of_bandwidth_bound": (">=", 0.5),
     "quant_int8_top1_agreement": (">=", 0.99),
     "quant_int8_perplexity_ratio": ("<=", 1.02),
 }
@@ -304,7 +305,8 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         row("  same tokens as generate", metrics["hand_decoder_same_tokens"], "{}")
     if "quant_vs_fp32_hand_ratio" in metrics:
         for name in ("quant_vs_fp32_hand_ratio", "quant_vs_generate_ratio", "quant_vs_llama_cpp_ratio",
-                     "quant_fraction_of_bandwidth_bound", "quant_int8_top1_agreement", "quant_int8_perplexity_ratio"):
+                     "quant_fraction_of_bandwidth_bound", "quant_fp32_hand_fraction_of_bandwidth_bound",
+                     "quant_int8_top1_agreement", "quant_int8_perplexity_ratio"):
             if name in metrics:
                 row(name, metrics[name], "{:.3f}")
         racers = ("generate", "fp32_hand", "int8_hand", "llama_cpp")
@@ -312,6 +314,14 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         row(f"  {' / '.join(speeds)} (tokens/s)",
             " / ".join(f"{metrics[f'quant_{k}_tokens_per_s']:.1f}" for k in speeds), "{}")
         row("  int8 same greedy tokens as float32", metrics["quant_int8_same_greedy_tokens"], "{}")
+        if "quant_int8_kernel_fraction_of_bandwidth" in metrics:
+            row("  the 30 gate/up products alone, fraction of the bound: int8 kernel / float32 x @ W",
+                f"{metrics['quant_int8_kernel_fraction_of_bandwidth']:.3f} / "
+                f"{metrics['quant_fp32_kernel_fraction_of_bandwidth']:.3f}", "{}")
+        if "quant_int8_weights_only_top1_agreement" in metrics:
+            row("  top-1 of int8's halves alone: its weights in float32 / bfloat16 arithmetic on float32's weights",
+                f"{metrics['quant_int8_weights_only_top1_agreement']:.3f} / "
+                f"{metrics['quant_bf16_arithmetic_only_top1_agreement']:.3f}", "{}")
         if not metrics.get("llama_cpp_installed"):
             row("  llama.cpp", "not installed: `make bench-llama` builds it and runs this race", "{}")
     if "notebooks_seconds" in metrics:

