@@ -43,7 +43,8 @@ GOALS: dict[str, tuple[str, float]] = {
     "sentiment_heldout_accuracy": (">=", 0.85),
     "test_suite_seconds": ("<=", 1200.0),
     "hand_vs_library_decode_ratio": (">=", 1.3),
-    # notebook 12: the int8 hand decoder (measure_quant); the llama.cpp ratio only when llama_cpp is installed
+    # notebook 12: the 4-bit hand decoder, its fastest (measure_quant; int8's ratios reported beside them); the
+    # llama.cpp ratio only when llama_cpp is installed
     "quant_vs_fp32_hand_ratio": (">=", 2.0),
     "quant_vs_generate_ratio": (">=", 3.0),
     "quant_vs_llama_cpp_ratio": (">=", 0.5),
@@ -309,14 +310,26 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
                      "quant_int8_top1_agreement", "quant_int8_perplexity_ratio"):
             if name in metrics:
                 row(name, metrics[name], "{:.3f}")
-        racers = ("generate", "fp32_hand", "int8_hand", "llama_cpp")
+        racers = ("generate", "fp32_hand", "int8_hand", "int4_hand", "llama_cpp")
         speeds = [k for k in racers if f"quant_{k}_tokens_per_s" in metrics]
         row(f"  {' / '.join(speeds)} (tokens/s)",
             " / ".join(f"{metrics[f'quant_{k}_tokens_per_s']:.1f}" for k in speeds), "{}")
-        row("  int8 same greedy tokens as float32", metrics["quant_int8_same_greedy_tokens"], "{}")
+        row("  int8 / 4-bit same greedy tokens as float32", f"{metrics['quant_int8_same_greedy_tokens']} / "
+            f"{metrics.get('quant_int4_same_greedy_tokens')}", "{}")
+        if "quant_int8_vs_fp32_hand_ratio" in metrics:
+            int8 = (metrics["quant_int8_vs_fp32_hand_ratio"], metrics["quant_int8_fraction_of_bandwidth_bound"],
+                    metrics.get("quant_int8_vs_llama_cpp_ratio", float("nan")))
+            row("  int8 hand: / float32 hand, fraction of its bound, / llama.cpp",
+                f"{int8[0]:.2f}, {int8[1]:.3f}, {int8[2]:.2f}", "{}")
+        if "quant_int4_top1_agreement" in metrics:
+            row("  4-bit (int8 output layer): top-1 agreement / perplexity ratio",
+                f"{metrics['quant_int4_top1_agreement']:.3f} / {metrics['quant_int4_perplexity_ratio']:.3f}", "{}")
+        if "llama_cpp_fraction_of_bandwidth_bound" in metrics:
+            row("  llama.cpp, fraction of its bound", metrics["llama_cpp_fraction_of_bandwidth_bound"], "{:.3f}")
         if "quant_int8_kernel_fraction_of_bandwidth" in metrics:
-            row("  the 30 gate/up products alone, fraction of the bound: int8 kernel / float32 x @ W",
+            row("  the 30 gate/up products alone, fraction of the bound: int8 / 4-bit kernel / float32 x @ W",
                 f"{metrics['quant_int8_kernel_fraction_of_bandwidth']:.3f} / "
+                f"{metrics.get('quant_int4_kernel_fraction_of_bandwidth', float('nan')):.3f} / "
                 f"{metrics['quant_fp32_kernel_fraction_of_bandwidth']:.3f}", "{}")
         if "quant_int8_weights_only_top1_agreement" in metrics:
             row("  top-1 of int8's halves alone: its weights in float32 / bfloat16 arithmetic on float32's weights",

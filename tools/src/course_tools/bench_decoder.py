@@ -83,10 +83,10 @@ def measure_decoder(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT
     }
 
 
-def _quality(fast: Any, int8: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
-    """int8 against float32 on the first ``snippets`` movie reviews: top-1 agreement and perplexity ratio; and the
-    top-1 agreement of int8's two halves alone (notebook 12, section 7): its weights in float32 arithmetic, and
-    float32's weights in the kernel's bfloat16 arithmetic."""
+def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
+    """int8 and 4-bit (int8's output layer) against float32 on the first ``snippets`` movie reviews: top-1 agreement
+    and perplexity ratio; and the top-1 agreement of int8's two halves alone (notebook 12, section 7): its weights in
+    float32 arithmetic, and float32's weights in the kernel's bfloat16 arithmetic."""
     import math
 
     import torch
@@ -97,7 +97,7 @@ def _quality(fast: Any, int8: Any, config: dict, tokenizer: Any, snippets: int) 
 
     weights_only = {"head_t": Int8InFloat32(int8["head_t"]), "norm": int8["norm"], "layers": [
         {k: v if k.startswith("norm") else Int8InFloat32(v) for k, v in layer.items()} for layer in int8["layers"]]}
-    variants = {"fp32": fast, "int8": int8, "int8_weights_only": weights_only,
+    variants = {"fp32": fast, "int8": int8, "int4": int4, "int8_weights_only": weights_only,
                 "bf16_arithmetic_only": quantize_fast(fast, Bfloat16Rounding)}
     agree = dict.fromkeys(variants, 0)
     nll = dict.fromkeys(variants, 0.0)
@@ -112,14 +112,18 @@ def _quality(fast: Any, int8: Any, config: dict, tokenizer: Any, snippets: int) 
             positions += ids.shape[1] - 1
     return {"quant_eval_positions": positions, "quant_int8_top1_agreement": agree["int8"] / positions,
             "quant_int8_perplexity_ratio": math.exp((nll["int8"] - nll["fp32"]) / positions),
+            "quant_int4_top1_agreement": agree["int4"] / positions,
+            "quant_int4_perplexity_ratio": math.exp((nll["int4"] - nll["fp32"]) / positions),
             "quant_int8_weights_only_top1_agreement": agree["int8_weights_only"] / positions,
             "quant_bf16_arithmetic_only_top1_agreement": agree["bf16_arithmetic_only"] / positions}
 
 
 def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, snippets: int = 80) -> dict[str, Any]:
-    """Notebook 12's race: generate, the float32 hand decoder, the int8 hand decoder, and llama.cpp on the kit's GGUF
-    if ``llama_cpp`` is importable; tokens/s, bytes per token, fraction of the read-bandwidth bound, and the int8
-    decoder's quality against float32 (top-1 agreement and perplexity on movie reviews)."""
+    """Notebook 12's race: generate, the float32 hand decoder, the int8 and 4-bit hand decoders, and llama.cpp on the
+    kit's GGUF if ``llama_cpp`` is importable; tokens/s, bytes per token, fraction of the read-bandwidth bound, and the
+    quantised decoders' quality against float32 (top-1 agreement and perplexity on movie reviews). The ``quant_vs_*``
+    ratios and ``quant_fraction_of_bandwidth_bound`` are the 4-bit decoder's (the lesson's fastest); int8's are
+    reported beside them."""
     import importlib.util
     import tempfile
 
@@ -128,7 +132,8 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
 
     from helpers.env import quiet, set_threads
     from helpers.lessons.decoder_by_hand import fast_decoder, greedy, load_fast
-    from helpers.lessons.fast_and_small import Int8Linear, generator_gguf, multiply, quantize_fast, small_decoder
+    from helpers.lessons.fast_and_small import (Int4Linear, Int8Linear, generator_gguf, multiply, quantize_fast,
+                                                small_decoder)
     from helpers.models import checkpoint
     from helpers.perf import best_of, memory_bandwidth
 
@@ -140,14 +145,18 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
     library = AutoModelForCausalLM.from_pretrained(folder)
     fast = load_fast(folder, config)
     int8 = quantize_fast(fast, Int8Linear)
+    int4 = quantize_fast(fast, Int4Linear, head=int8["head_t"])  # notebook 12's: 4-bit layers, int8's output layer
     input_ids = tokenizer(prompt, return_tensors="pt").input_ids
     fp32_bytes = sum(p.numel() * p.element_size() for p in library.parameters())
-    int8_bytes = int8["head_t"].nbytes + sum(v.nbytes for layer in int8["layers"] for v in layer.values())
+    int8_bytes, int4_bytes = (w["head_t"].nbytes + sum(v.nbytes for layer in w["layers"] for v in layer.values())
+                              for w in (int8, int4))
     racers: dict[str, Callable[[], Any]] = {
         "generate": lambda: library.generate(input_ids, do_sample=False, max_new_tokens=new_tokens, eos_token_id=None),
         "fp32_hand": lambda: greedy(lambda ids, cache: fast_decoder(fast, config, ids, cache), input_ids, new_tokens),
-        "int8_hand": lambda: greedy(lambda ids, cache: small_decoder(int8, config, ids, cache), input_ids, new_tokens)}
-    bytes_per_token = {"generate": fp32_bytes, "fp32_hand": fp32_bytes, "int8_hand": int8_bytes}
+        "int8_hand": lambda: greedy(lambda ids, cache: small_decoder(int8, config, ids, cache), input_ids, new_tokens),
+        "int4_hand": lambda: greedy(lambda ids, cache: small_decoder(int4, config, ids, cache), input_ids, new_tokens)}
+    bytes_per_token = {"generate": fp32_bytes, "fp32_hand": fp32_bytes, "int8_hand": int8_bytes,
+                       "int4_hand": int4_bytes}
     scratch = tempfile.TemporaryDirectory()
     if importlib.util.find_spec("llama_cpp"):
         from llama_cpp import Llama
@@ -160,7 +169,8 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
                                           logit_bias={llm.token_eos(): -1e9})
         bytes_per_token["llama_cpp"] = sum(int(t.n_bytes) for t in gguf.GGUFReader(path).tensors)
     with torch.no_grad():
-        same = torch.equal(racers["int8_hand"](), racers["fp32_hand"]())
+        reference = racers["fp32_hand"]()
+        same = {kind: torch.equal(racers[f"{kind}_hand"](), reference) for kind in ("int8", "int4")}
         best = race(racers, repeats=repeats)
     speed = {name: new_tokens / seconds for name, seconds in best.items()}
     bandwidth = memory_bandwidth("read") * 1e9
@@ -168,7 +178,7 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
     # holds, as in a decoding step), with nothing else between them
     x = torch.randn(1, config["hidden_size"])
     kernels = {}
-    for kind, weights in (("int8", int8), ("fp32", fast)):
+    for kind, weights in (("int8", int8), ("int4", int4), ("fp32", fast)):
         mats = [layer["gate_up_t"] for layer in weights["layers"]]
         seconds = best_of(lambda mats=mats: [multiply(x, m) for m in mats], repeats=10)
         kernels[kind] = sum(m.nbytes for m in mats) / seconds / bandwidth
@@ -176,18 +186,21 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
         "quant_new_tokens": new_tokens, "quant_threads": threads, "quant_read_bandwidth_gb_s": bandwidth / 1e9,
         **{f"quant_{name}_tokens_per_s": v for name, v in speed.items()},
         **{f"quant_{name}_bytes_per_token_mb": b / 1e6 for name, b in bytes_per_token.items()},
-        "quant_int8_same_greedy_tokens": same,
+        **{f"quant_{kind}_same_greedy_tokens": v for kind, v in same.items()},
         **{f"quant_{kind}_kernel_fraction_of_bandwidth": fraction for kind, fraction in kernels.items()},
-        "quant_vs_fp32_hand_ratio": speed["int8_hand"] / speed["fp32_hand"],
-        "quant_vs_generate_ratio": speed["int8_hand"] / speed["generate"],
-        "quant_fraction_of_bandwidth_bound": speed["int8_hand"] * int8_bytes / bandwidth,
+        "quant_vs_fp32_hand_ratio": speed["int4_hand"] / speed["fp32_hand"],
+        "quant_vs_generate_ratio": speed["int4_hand"] / speed["generate"],
+        "quant_fraction_of_bandwidth_bound": speed["int4_hand"] * int4_bytes / bandwidth,
+        "quant_int8_vs_fp32_hand_ratio": speed["int8_hand"] / speed["fp32_hand"],
+        "quant_int8_fraction_of_bandwidth_bound": speed["int8_hand"] * int8_bytes / bandwidth,
         "quant_fp32_hand_fraction_of_bandwidth_bound": speed["fp32_hand"] * fp32_bytes / bandwidth,
         "llama_cpp_installed": "llama_cpp" in speed,
     }
     if "llama_cpp" in speed:
-        out["quant_vs_llama_cpp_ratio"] = speed["int8_hand"] / speed["llama_cpp"]
+        out["quant_vs_llama_cpp_ratio"] = speed["int4_hand"] / speed["llama_cpp"]
+        out["quant_int8_vs_llama_cpp_ratio"] = speed["int8_hand"] / speed["llama_cpp"]
         out["llama_cpp_fraction_of_bandwidth_bound"] = speed["llama_cpp"] * bytes_per_token["llama_cpp"] / bandwidth
-    out.update(_quality(fast, int8, config, tokenizer, snippets))
+    out.update(_quality(fast, int8, int4, config, tokenizer, snippets))
     scratch.cleanup()
     return out
 

@@ -94,7 +94,23 @@ class Q4Linear:
         return dequantize_q4(self.unpack(flat), self.d[flat], self.m[flat]).view(*ids.shape, -1)
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 40
+# %% notebooks/12_fast_and_small.ipynb, cell 39
+class Int4Linear:
+    # x @ w.T with w stored as quantize_q4's groups of 32 in PyTorch's 4-bit layout; PyTorch's int4 kernel, bf16.
+    def __init__(self, w):  # w: (out, in), float32, in a multiple of 32
+        q, d, m = quantize_q4(w.contiguous())
+        # the kernel computes (q - 8) * scale + zero per group: zero = m + 8 * d gives back d * q + m
+        self.packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q.to(torch.int32), 1)
+        self.scale_zero = torch.stack([d, m + 8 * d], dim=-1).transpose(0, 1).contiguous().to(torch.bfloat16)
+        self.nbytes = self.packed.nbytes + self.scale_zero.nbytes
+
+    def __call__(self, x):
+        flat = x.reshape(-1, x.shape[-1]).to(torch.bfloat16)
+        y = torch.ops.aten._weight_int4pack_mm_for_cpu(flat, self.packed, 32, self.scale_zero)
+        return y.float().view(*x.shape[:-1], -1)
+
+
+# %% notebooks/12_fast_and_small.ipynb, cell 41
 import torch.nn.functional as F
 
 from helpers.lessons.decoder_by_hand import apply_rope, rms_norm, rope_cos_sin, rope_frequencies
@@ -105,13 +121,15 @@ def multiply(x, w):
     return x @ w if isinstance(w, torch.Tensor) else w(x)
 
 
-def quantize_fast(fast, kind):
-    # notebook 10's fast weights with every matrix quantised (kind: Int8Linear or Q4Linear); norms kept float32.
+def quantize_fast(fast, kind, head=None):
+    # notebook 10's fast weights with every matrix quantised (kind: Int8Linear, Q4Linear or Int4Linear); norms kept
+    # float32. head: an output layer already quantised (shared, not copied), else the head is quantised with kind.
     layers = [{k: (v if k.startswith("norm") else kind(v.T)) for k, v in layer.items()} for layer in fast["layers"]]
-    return {"head_t": kind(fast["head_t"].T), "norm": fast["norm"], "layers": layers}
+    head = kind(fast["head_t"].T) if head is None else head
+    return {"head_t": head, "norm": fast["norm"], "layers": layers}
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 41
+# %% notebooks/12_fast_and_small.ipynb, cell 42
 def small_attention(x, layer, config, cos, sin, layer_cache):
     # notebook 10's fast_attention, with multiply(x, w) for x @ w.
     batch, seq, _ = x.shape
@@ -127,7 +145,7 @@ def small_attention(x, layer, config, cos, sin, layer_cache):
     return multiply(out.transpose(1, 2).reshape(batch, seq, heads * d), layer["o_t"])
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 42
+# %% notebooks/12_fast_and_small.ipynb, cell 43
 def small_decoder(weights, config, input_ids, cache, every_position=False):
     # notebook 10's fast_decoder on float32 or quantised weights; every_position: logits of all positions.
     eps, past = config["rms_norm_eps"], cache[0][0].shape[2] if cache else 0
@@ -143,7 +161,7 @@ def small_decoder(weights, config, input_ids, cache, every_position=False):
     return multiply(rms_norm(x if every_position else x[:, -1:], weights["norm"], eps), head)
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 47
+# %% notebooks/12_fast_and_small.ipynb, cell 51
 class Int8InFloat32:
     # int8's weights (the same q and scale), dequantised and multiplied in float32: the weights' cost alone
     def __init__(self, linear):
@@ -157,7 +175,7 @@ class Int8InFloat32:
         return self.q[ids].float() * self.scale[ids, None]
 
 
-# %% notebooks/12_fast_and_small.ipynb, cell 48
+# %% notebooks/12_fast_and_small.ipynb, cell 52
 class Bfloat16Rounding:
     # float32's weights, every product's input and output rounded to bfloat16: the arithmetic's cost alone
     def __init__(self, w):  # w (out, in): a view of the float32 weights, not a copy
