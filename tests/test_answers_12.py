@@ -186,3 +186,99 @@ RIGHT_BYTES = {"formula": bytes_right, "meta model": bytes_meta_model,
 
 test_wrong_bytes_per_token, test_right_bytes_per_token = answer_tests(
     lesson12.check_bytes_per_token, WRONG_BYTES, RIGHT_BYTES, arguments=lambda answer: (answer, _config()))
+
+
+# ---------------------------------------------------------------- exercise 3: the 4-bit kernel's weights
+
+
+def _spread(t):  # (cols // 32, rows) -> (rows, cols): one value per weight
+    return t.float().T.repeat_interleave(32, dim=1)
+
+
+def int4_reference(q, scale_zero):
+    return (q.float() - 8) * _spread(scale_zero[..., 0]) + _spread(scale_zero[..., 1])
+
+
+def int4_grouped(q, scale_zero):
+    g = q.float().reshape(q.shape[0], -1, 32)  # (rows, cols // 32, 32)
+    scale, zero = scale_zero.float().transpose(0, 1).unbind(-1)  # each (rows, cols // 32)
+    return ((g - 8) * scale[..., None] + zero[..., None]).reshape(q.shape)
+
+
+def int4_numpy(q, scale_zero):
+    sz = scale_zero.float().numpy().transpose(1, 0, 2)  # (rows, cols // 32, 2)
+    g = q.numpy().astype(np.int16).reshape(q.shape[0], -1, 32) - 8
+    return (g * sz[..., :1] + sz[..., 1:]).reshape(q.shape)
+
+
+def int4_in_bfloat16(q, scale_zero):  # the arithmetic in bfloat16, as the kernel's inputs are
+    s, z = (scale_zero[..., i].T.repeat_interleave(32, dim=1) for i in (0, 1))
+    return (q.to(torch.bfloat16) - 8) * s + z
+
+
+def int4_no_minus_8(q, scale_zero):
+    return q.float() * _spread(scale_zero[..., 0]) + _spread(scale_zero[..., 1])
+
+
+def int4_uint8_wraps(q, scale_zero):
+    return (q - 8) * _spread(scale_zero[..., 0]) + _spread(scale_zero[..., 1])
+
+
+def int4_minus_8_after(q, scale_zero):
+    return q.float() * _spread(scale_zero[..., 0]) - 8 + _spread(scale_zero[..., 1])
+
+
+def int4_swapped(q, scale_zero):
+    return (q.float() - 8) * _spread(scale_zero[..., 1]) + _spread(scale_zero[..., 0])
+
+
+def int4_tiled(q, scale_zero):
+    s, z = (scale_zero[..., i].float().T.repeat(1, 32) for i in (0, 1))
+    return (q.float() - 8) * s + z
+
+
+def int4_reshaped(q, scale_zero):
+    s, z = (scale_zero[..., i].float().reshape(q.shape[0], -1).repeat_interleave(32, dim=1) for i in (0, 1))
+    return (q.float() - 8) * s + z
+
+
+def int4_not_transposed(q, scale_zero):
+    s, z = (scale_zero[..., i].float().repeat_interleave(32, dim=1) for i in (0, 1))  # (cols // 32, rows * 32)
+    return (q.float() - 8) * s + z
+
+
+def int4_transposed_result(q, scale_zero):
+    return int4_reference(q, scale_zero).T
+
+
+def int4_groups_shape(q, scale_zero):
+    return int4_grouped(q, scale_zero).reshape(q.shape[0], -1, 32)
+
+
+WRONG_INT4 = named([
+    (int4_no_minus_8, "subtracts 8"),  # also: zero taken for the minimum m of w = d * q + m
+    (int4_uint8_wraps, "wraps around"),
+    (int4_minus_8_after, "not from the product"),
+    (int4_swapped, "swapped"),
+    (int4_tiled, "repeat tiles"),
+    (int4_reshaped, "reshape is not transpose"),
+    (int4_not_transposed, "groups first"),
+    (int4_transposed_result, "transposed"),
+    (int4_groups_shape, "one weight per 4-bit number"),
+])
+RIGHT_INT4 = by_name([int4_reference, int4_grouped, int4_numpy, int4_in_bfloat16])
+
+test_wrong_dequantize_int4, test_right_dequantize_int4 = answer_tests(lesson12.check_dequantize_int4, WRONG_INT4,
+                                                                      RIGHT_INT4, kit=False)
+
+
+def test_int4_case_is_the_lessons_layout():
+    # the check's scale_zero is Int4Linear's: the kernel with it gives back quantize_q4's weights
+    from helpers.lessons.fast_and_small import Int4Linear, dequantize_q4, quantize_q4
+
+    w = lesson12._matrix()
+    linear = Int4Linear(w)
+    q, scale_zero = lesson12.int4_case()
+    assert torch.equal(linear.scale_zero, scale_zero)
+    kernel = lesson12._kernel_weights(q, scale_zero)
+    assert (kernel - dequantize_q4(*quantize_q4(w))).abs().max() < 0.01 * w.abs().max()

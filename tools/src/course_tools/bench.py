@@ -389,7 +389,8 @@ def main() -> int:
     parser.add_argument("--no-generation", action="store_true", help="skip the generation measurements")
     parser.add_argument("--no-kit", action="store_true", help="skip the sentiment build quiet and under load")
     parser.add_argument("--quant-only", action="store_true",
-                        help="only notebook 12's race (int8 hand decoder, float32, generate, llama.cpp if installed)")
+                        help="only notebook 12's race (the int8 and 4-bit hand decoders, float32, generate, "
+                             "llama.cpp if installed)")
     parser.add_argument("--nocache-tokens", type=int, default=256, help="new tokens for the cache comparison")
     parser.add_argument("--output", type=Path, default=paths.root() / "build" / "bench.json")
     args = parser.parse_args()
@@ -405,7 +406,7 @@ def main() -> int:
     if not args.no_generation:
         metrics.update(measure_generation(nocache_tokens=args.nocache_tokens))
         metrics.update(measure_decoder(prompt=PROMPT))  # notebook 10's fast hand decoder against generate
-        metrics.update(measure_quant(prompt=PROMPT))  # notebook 12's int8 hand decoder (and llama.cpp if installed)
+        metrics.update(measure_quant(prompt=PROMPT))  # notebook 12's int8 and 4-bit hand decoders (and llama.cpp)
         write_report(args.output, metrics, started)  # kept even if a later stage fails
     if not args.no_kit:
         metrics.update(measure_kit_under_load())

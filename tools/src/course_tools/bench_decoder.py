@@ -10,9 +10,10 @@ with the same thread count, best of ``repeats`` runs each, interleaved so that b
 prefill is a small part of it, the same for both). Goal: the hand decoder at least 1.3x the library's speed, with the
 same tokens.
 
-:func:`measure_quant` is notebook 12's race (``python -m course_tools.bench_decoder --quant``): the int8 hand decoder
-(``helpers.lessons.fast_and_small``) against the float32 one, ``generate`` and, when installed (``make bench-llama``),
-llama.cpp on the kit's own GGUF file; plus the int8 decoder's top-1 agreement and perplexity against float32.
+:func:`measure_quant` is notebook 12's race (``python -m course_tools.bench_decoder --quant``): the int8 and 4-bit hand
+decoders (``helpers.lessons.fast_and_small``) against the float32 one, ``generate`` and, when installed (``make
+bench-llama``), llama.cpp on the kit's own GGUF file; plus the quantised decoders' top-1 agreement and perplexity
+against float32.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@
 minimum and an absmax give different answers) and compares (q, d, m) with Q4_1's recipe, naming the usual slips.
 ``check_bytes_per_token`` compares the learner's formula with the parameter count of transformers'
 ``LlamaForCausalLM`` built (without memory, on the meta device) from the same config, tied and untied.
+``check_dequantize_int4`` compares the learner's reading of PyTorch's 4-bit layout (4-bit numbers and a
+``(cols // 32, rows, 2)`` bfloat16 tensor of scales and zero points) with the kernel's own weights, read back by
+multiplying the identity matrix, and names the usual slips (no ``- 8``, tiled scales, no transpose, swapped halves).
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import functools
 import json
 from typing import Any
 
-from .core import Hint, call, exercise
+from .core import Hint, call, call_traced, exercise
 
 ROWS, COLS, GROUP = 64, 128, 32
 
@@ -190,3 +193,69 @@ def check_bytes_per_token(my_bytes_per_token: Any, config: Any) -> str:
     fp32, q41 = found[cases[0][2]], found[cases[1][2]]
     return (f"your formula matches LlamaForCausalLM's parameter count in all {len(cases)} cases: {fp32 / 1e6:.0f} MB "
             f"per token in float32, {q41 / 1e6:.0f} MB in Q4_1's 5 bits ({fp32 / q41:.1f}x fewer bytes).")
+
+
+def int4_case() -> tuple[Any, Any]:
+    """The exercise's input: 4-bit numbers q (rows, cols) of the seeded matrix, and the kernel's scale_zero."""
+    import torch
+
+    q, d, m = _reference(_matrix())
+    scale_zero = torch.stack([d, m + 8 * d], dim=-1).transpose(0, 1).contiguous().to(torch.bfloat16)
+    return q.to(torch.uint8), scale_zero
+
+
+def _kernel_weights(q: Any, scale_zero: Any) -> Any:
+    """The weights PyTorch's 4-bit kernel multiplies by: x @ W.T with x the identity gives W.T back."""
+    import torch
+
+    packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q.to(torch.int32), 1)
+    eye = torch.eye(q.shape[1], dtype=torch.bfloat16)
+    return torch.ops.aten._weight_int4pack_mm_for_cpu(eye, packed, GROUP, scale_zero).float().T
+
+
+def _layout_slip(op: str, shapes: list, error: Exception) -> str | None:
+    groups = COLS // GROUP
+    if any(len(s) == 2 and (s[0] == groups or s == (COLS, ROWS)) for s in shapes):
+        return (f"a {groups}-row tensor met q {(ROWS, COLS)}: scale_zero is laid out (cols // 32, rows, 2), groups "
+                "first. Transpose scale_zero[..., 0] and [..., 1] to (rows, cols // 32) before spreading them over q.")
+    return None
+
+
+@exercise
+def check_dequantize_int4(my_dequantize_int4: Any) -> str:
+    """``my_dequantize_int4(q, scale_zero) -> w``: the weights PyTorch's 4-bit kernel computes with."""
+    q, scale_zero = int4_case()
+    mine = call_traced(my_dequantize_int4, q.clone(), scale_zero.clone(), what="my_dequantize_int4(q, scale_zero)",
+                       slip=_layout_slip)
+    mine = _tensor(mine, "the weights").float()
+    if tuple(mine.shape) != (ROWS, COLS):
+        flipped = " (that is transposed)" if tuple(mine.shape) == (COLS, ROWS) else ""
+        raise Hint(f"return one weight per 4-bit number, q's shape {(ROWS, COLS)}; yours is {tuple(mine.shape)}"
+                   f"{flipped}.")
+    kernel = _kernel_weights(q, scale_zero)
+    tolerance = 0.01 * kernel.abs().max().item()  # the kernel's bfloat16 output, and bfloat16 arithmetic allowed
+    if (mine - kernel).abs().max().item() <= tolerance:
+        return (f"your weights are the kernel's own (read back by multiplying the identity), within {tolerance:.4f}: "
+                "(q - 8) * scale + zero, one scale and zero per 32 neighbours in a row.")
+    s, z, qf = scale_zero[..., 0].float(), scale_zero[..., 1].float(), q.float()
+    spread = lambda t: t.T.repeat_interleave(GROUP, dim=1)  # noqa: E731  (rows, cols)
+    slips = {
+        "no -8": (qf * spread(s) + spread(z), "the kernel subtracts 8 from every q first: (q - 8) * scale + zero. "
+                  "(The lesson's zero point m + 8 d is there to undo exactly that.)"),
+        "uint8 wraps": ((q - 8).float() * spread(s) + spread(z), "q is uint8, where q - 8 wraps around below 0 "
+                        "(3 - 8 = 251): turn q into a signed or float type first, q.float() - 8."),
+        "-8 after": (qf * spread(s) - 8 + spread(z), "subtract 8 from q, not from the product: (q - 8) * scale."),
+        "swapped": ((qf - 8) * spread(z) + spread(s), "scale and zero are swapped: [..., 0] is the scale, [..., 1] "
+                    "the zero point."),
+        "tiled": ((qf - 8) * s.T.repeat(1, GROUP) + z.T.repeat(1, GROUP), "repeat tiles the groups (g0, g1, ..., "
+                  "g0, g1, ...): each scale covers 32 NEIGHBOURS, so use repeat_interleave, or reshape q into groups."),
+        "reshaped": ((qf - 8) * s.reshape(ROWS, -1).repeat_interleave(GROUP, dim=1)
+                     + z.reshape(ROWS, -1).repeat_interleave(GROUP, dim=1),
+                     "reshape is not transpose: scale_zero is (cols // 32, rows, 2), groups first; reshaping it to "
+                     "(rows, cols // 32) mixes rows and groups. Transpose it."),
+    }
+    for wrong, hint in slips.values():
+        if (mine - wrong).abs().max().item() <= tolerance:
+            raise Hint(hint)
+    raise Hint(f"your weights differ from the kernel's by up to {(mine - kernel).abs().max().item():.3f} (largest "
+               f"weight {kernel.abs().max().item():.3f}): each is (q - 8) * scale + zero of its group of 32.")
