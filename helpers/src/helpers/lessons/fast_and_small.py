@@ -97,7 +97,7 @@ class Q4Linear:
 # %% notebooks/12_fast_and_small.ipynb, cell 39
 class Int4Linear:
     # x @ w.T with w stored as quantize_q4's groups of 32 in PyTorch's 4-bit layout; PyTorch's int4 kernel, bf16.
-    def __init__(self, w):  # w: (out, in), float32, in a multiple of 32
+    def __init__(self, w):  # w: (out, in), float32, whole groups of 32 along in
         q, d, m = quantize_q4(w.contiguous())
         # the kernel computes (q - 8) * scale + zero per group: zero = m + 8 * d gives back d * q + m
         self.packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(q.to(torch.int32), 1)
