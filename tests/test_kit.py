@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from helpers.errors import HubError, KitError
-from helpers.models import MODELS, checkpoint, manifest, manifest_table
+from helpers.models import MODELS, checkpoint, checkpoint_folder, kit_folder, manifest, manifest_table
 
 COURSE_SENTENCES = ["I've been waiting for a HuggingFace course my whole life.", "I hate this so much!"]
 
@@ -134,6 +134,59 @@ def test_hub_mode_without_network_is_one_sentence(monkeypatch):
         checkpoint("generator")
 
 
+def stand_in_hub(home, entry, files):
+    """A Hugging Face cache under ``home`` holding one snapshot of ``entry``'s Hub original with ``files``
+    ({name: bytes}): what a learner's cache looks like after Hub mode downloaded it."""
+    repo = home / "hub" / ("models--" + MODELS[entry].hub_id.replace("/", "--"))
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text("0" * 40)
+    for name, data in files.items():
+        (repo / "snapshots" / ("0" * 40) / name).parent.mkdir(parents=True, exist_ok=True)
+        (repo / "snapshots" / ("0" * 40) / name).write_bytes(data)
+
+
+def use_stand_in_hub(home, monkeypatch):
+    """Hub mode, offline, on the cache under ``home`` (huggingface_hub reads its environment once, at import)."""
+    from huggingface_hub import constants
+
+    monkeypatch.setenv("COURSE_MODELS", "hub")
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(home / "hub"))
+
+
+def test_hub_mode_reads_files_by_hand_from_the_hub_snapshot(tmp_path, monkeypatch, kit):
+    """Lessons that open files by hand get a folder in either mode: Hub mode's is the Hub snapshot (with its weights
+    when asked), and kit_folder is the kit's own entry whatever the mode (notebook 12's subject is the kit's file)."""
+    stand_in_hub(tmp_path, "generator", {"config.json": b"{}", "model.safetensors": b"weights"})
+    use_stand_in_hub(tmp_path, monkeypatch)
+    import huggingface_hub
+
+    asked, download = [], huggingface_hub.snapshot_download
+    monkeypatch.setattr(huggingface_hub, "snapshot_download",
+                        lambda repo, **kw: asked.append(kw.get("allow_patterns")) or download(repo, **kw))
+    assert checkpoint("generator") == MODELS["generator"].hub_id
+    folder = checkpoint_folder("generator", weights=True)
+    assert folder.is_relative_to(tmp_path) and (folder / "model.safetensors").read_bytes() == b"weights"
+    checkpoint_folder("generator")
+    with_weights, without = [patterns for patterns in asked if patterns]  # (None: checkpoint() looking in the cache)
+    assert "*.safetensors" in with_weights and "*.safetensors" not in without  # the weights only when asked
+    assert kit_folder("generator") == kit / "generator"
+    monkeypatch.setenv("COURSE_CACHE", str(tmp_path / "no-kit"))
+    with pytest.raises(KitError, match="make models"):
+        kit_folder("generator")
+
+
+def test_hub_mode_refuses_by_hand_weights_of_another_model(tmp_path, monkeypatch):
+    """The sentiment entry's Hub original is a DistilBERT, not the kit's fine-tuned MiniLM: the lessons that read
+    the kit's weights by hand say in one sentence to use the kit, instead of failing on a missing tensor name."""
+    stand_in_hub(tmp_path, "sentiment", {"config.json": b"{}"})
+    use_stand_in_hub(tmp_path, monkeypatch)
+    assert (checkpoint_folder("sentiment") / "config.json").is_file()  # its files, for reading: fine
+    with pytest.raises(HubError, match=r"another model: set COURSE_MODELS=local"):
+        checkpoint_folder("sentiment", weights=True)
+
+
 def test_bad_mode(monkeypatch):
     monkeypatch.setenv("COURSE_MODELS", "cloud")
     with pytest.raises(KitError, match="'local'.*'hub'"):
@@ -212,3 +265,34 @@ def test_the_readme_names_the_kit_table_pins():
     for name, entry in MODELS.items():
         assert re.search(rf"^\| `{re.escape(name)}` \|.*`{re.escape(entry.pin)}`", readme, re.M), \
             f"README's kit table: {name} should say `{entry.pin}`"
+
+
+def test_notebook_10_runs_in_hub_mode_on_a_bfloat16_file(tmp_path, monkeypatch, kit):
+    """Hub mode without the Hub: a stand-in cache holding the kit's generator in bfloat16 (as the Hub's original is
+    stored) and its encoder, and notebook 10, which opens the weights by hand and proves itself against the library,
+    run on it top to bottom. It must read the stand-in's files and pass every proof in float32."""
+    import nbformat
+    from safetensors.torch import load_file, save
+
+    from course_tools import paths
+    from course_tools.notebooks import run
+
+    weights = {k: v.to(torch.bfloat16) for k, v in load_file(kit / "generator" / "model.safetensors").items()}
+    config = json.loads((kit / "generator" / "config.json").read_text()) | {"dtype": "bfloat16"}
+    files = {f.name: f.read_bytes() for f in (kit / "generator").iterdir() if f.name != "kit-entry.json"}
+    stand_in_hub(tmp_path, "generator", files | {"model.safetensors": save(weights, metadata={"format": "pt"}),
+                                                 "config.json": json.dumps(config).encode()})
+    del weights
+    stand_in_hub(tmp_path, "encoder", {f.name: f.read_bytes() for f in (kit / "encoder").iterdir()})
+    for name, value in {"COURSE_MODELS": "hub", "HF_HUB_OFFLINE": "1", "HF_HOME": str(tmp_path)}.items():
+        monkeypatch.setenv(name, value)  # the notebook's kernel inherits them
+    read_from = []
+
+    def after(index, cell, execute):
+        if "generator_dir = " in cell.source and not read_from:
+            read_from.append("".join(o.get("text", "") for o in execute("print(generator_dir)").outputs).strip())
+
+    result = run(nbformat.read(paths.root() / "notebooks" / "10_decoder_by_hand.ipynb", as_version=4),
+                 paths.root() / "notebooks", timeout=600, after_cell=after)
+    assert result["error"] is None, result["error"]
+    assert read_from and read_from[0].startswith(str(tmp_path)), read_from

@@ -43,6 +43,7 @@ class Entry:
     sha256: str  # of that file
     license: str
     depends_on: tuple[str, ...] = ()  # entries it is built from (built first)
+    hub_same_model: bool = True  # the Hub original is this model (False: another model it stands in for)
 
     @property
     def pin(self) -> str:
@@ -91,6 +92,7 @@ MODELS: dict[str, Entry] = _table(
         "5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9",
         "MIT (VADER data); Apache-2.0 (encoder weights)",
         depends_on=("encoder",),  # fine-tuned from it
+        hub_same_model=False,  # the Hub original is a DistilBERT: other layers, other weight names
     ),
     Entry(
         "generator",
@@ -210,22 +212,35 @@ def checkpoint(name: str) -> str:
                 "or set COURSE_MODELS=local to use the offline kit (make models)."
             )
         return info.hub_id
+    return str(kit_folder(name))
+
+
+def kit_folder(name: str) -> Path:
+    """The kit entry's folder, whatever ``COURSE_MODELS`` says (checked whole): for a lesson about the kit's own
+    files, such as notebook 12, which opens the 4-bit file the kit's generator was dequantised from."""
+    _check_name(name)
     path = cache_dir() / name
     problem = entry_problem(path)
     if problem is not None:
         raise KitError(f"The offline kit entry {name!r} is {problem} in {cache_dir()}: run `make models` to build it.")
-    return str(path)
+    return path
 
 
-def checkpoint_folder(name: str) -> Path:
+def checkpoint_folder(name: str, weights: bool = False) -> Path:
     """A local folder with the checkpoint's files, for code that reads them itself (vocab.txt, tokenizer.json, ...):
-    the kit entry, or in Hub mode a snapshot of the Hub original's tokenizer and config files (no weights)."""
+    the kit entry, or in Hub mode a snapshot of the Hub original's config, tokenizer and template files, and with
+    ``weights=True`` its safetensors too (for the lessons that open the weights by hand)."""
     where = checkpoint(name)
-    if mode() == "local" or not MODELS[name].hub_id:
+    info = MODELS[name]
+    if mode() == "local" or not info.hub_id:
         return Path(where)
+    if weights and not info.hub_same_model:
+        raise HubError(f"This lesson reads the kit's own {name!r} weights by hand, and the Hub original {where} is "
+                       "another model: set COURSE_MODELS=local to run it (run `make models` first).")
     from huggingface_hub import snapshot_download
 
-    return Path(snapshot_download(where, allow_patterns=["*.json", "*.txt"]))
+    patterns = ["*.json", "*.txt", "*.jinja"] + (["*.safetensors"] if weights else [])
+    return Path(snapshot_download(where, allow_patterns=patterns))
 
 
 def manifest() -> dict[str, dict[str, Any]]:

@@ -335,6 +335,9 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
             row("  top-1 of int8's halves alone: its weights in float32 / bfloat16 arithmetic on float32's weights",
                 f"{metrics['quant_int8_weights_only_top1_agreement']:.3f} / "
                 f"{metrics['quant_bf16_arithmetic_only_top1_agreement']:.3f}", "{}")
+        if "quant_int8_per_group_top1_agreement" in metrics:
+            row("  top-1 of int8 with a scale per group of 32 (GGUF's Q8_0), float32 arithmetic",
+                metrics["quant_int8_per_group_top1_agreement"], "{:.3f}")
         if not metrics.get("llama_cpp_installed"):
             row("  llama.cpp", "not installed: `make bench-llama` builds it and runs this race", "{}")
     if "notebooks_seconds" in metrics:

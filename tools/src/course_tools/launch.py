@@ -65,9 +65,11 @@ def colab_cell(needs: Iterable[str] | None = None) -> str:
 
 # ---------------------------------------------------------------- which kit entries a notebook uses
 
-# checkpoint("x") loads an entry; checkpoint_folder("x") gives its files (for the lessons that read them by hand)
-CHECKPOINT_CALL = re.compile(r"""\bcheckpoint(?:_folder)?\(\s*(['"])([\w.\-]+)\1\s*\)""")
-ANY_CHECKPOINT_CALL = re.compile(r"\bcheckpoint(?:_folder)?\(")
+# checkpoint("x") loads an entry; checkpoint_folder("x"[, weights=True]) gives its files (for the lessons that read
+# them by hand); kit_folder("x") gives the kit's own files in either mode
+CHECKPOINT_CALL = re.compile(
+    r"""\b(?:checkpoint(?:_folder)?|kit_folder)\(\s*(['"])([\w.\-]+)\1\s*(?:,\s*weights\s*=\s*True\s*)?\)""")
+ANY_CHECKPOINT_CALL = re.compile(r"\b(?:checkpoint(?:_folder)?|kit_folder)\(")
 WHOLE_KIT = re.compile(r"\bmanifest(_table)?\(")  # a notebook that shows the whole kit needs the whole kit
 HELPERS_IMPORT = re.compile(r"^\s*(?:from\s+(helpers(?:\.[\w.]+)?)\s+import\s+([\w\s,()*]+)|import\s+(helpers[\w.]*))",
                             re.M)
@@ -79,7 +81,7 @@ def _literal_checkpoints(tree: ast.AST) -> set[str]:
         if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in ("checkpoint", "checkpoint_folder") and isinstance(node.args[0].value, str):
+            if name in ("checkpoint", "checkpoint_folder", "kit_folder") and isinstance(node.args[0].value, str):
                 found.add(node.args[0].value)
     return found
 

@@ -339,11 +339,13 @@ def kit_tokenizer(entry: str) -> Any:
 @functools.lru_cache(maxsize=2)
 def kit_model(entry: str, auto_class: str) -> Any:
     """A kit entry loaded with a transformers Auto class (named by ``auto_class``), once per kernel for every check."""
+    import torch
     import transformers
 
     from ..models import checkpoint
 
-    return getattr(transformers, auto_class).from_pretrained(checkpoint(entry))
+    # float32 even from a bfloat16 file (the Hub's generator), as the lessons load it
+    return getattr(transformers, auto_class).from_pretrained(checkpoint(entry), dtype=torch.float32)
 
 
 @functools.lru_cache(maxsize=4)

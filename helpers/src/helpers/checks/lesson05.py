@@ -26,13 +26,12 @@ ATOL = 1e-5
 @functools.lru_cache(maxsize=1)
 def _weights() -> tuple[dict[str, Any], dict[str, Any]]:
     import json
-    from pathlib import Path
 
     from safetensors.torch import load_file
 
-    from ..models import checkpoint
+    from ..models import checkpoint_folder
 
-    folder = Path(checkpoint("encoder"))
+    folder = checkpoint_folder("encoder", weights=True)
     return load_file(folder / "model.safetensors"), json.loads((folder / "config.json").read_text())
 
 

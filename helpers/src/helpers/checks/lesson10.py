@@ -22,24 +22,23 @@ ATOL = 1e-5
 def _inputs() -> dict[str, Any]:
     """Real layer-0 inputs: the prompt's embeddings, the norm weight, q (9 heads) and k (3 heads) after the norm."""
     import json
-    from pathlib import Path
 
     import torch
     from safetensors import safe_open
 
     from ..lessons.decoder_by_hand import rms_norm, rope_cos_sin, rope_frequencies
-    from ..models import checkpoint
+    from ..models import checkpoint_folder
 
-    folder = Path(checkpoint("generator"))
+    folder = checkpoint_folder("generator", weights=True)
     config = json.loads((folder / "config.json").read_text())
     ids = kit_tokenizer("generator")(PROMPT).input_ids
     with safe_open(folder / "model.safetensors", framework="pt") as f:
         table = f.get_slice("model.embed_tokens.weight")
-        x = torch.cat([table[i:i + 1] for i in ids])[None].clone()  # (1, seq, hidden): only the prompt's rows
-        p = "model.layers.0."
-        norm = f.get_tensor(p + "input_layernorm.weight").clone()
-        wq = f.get_tensor(p + "self_attn.q_proj.weight").clone()
-        wk = f.get_tensor(p + "self_attn.k_proj.weight").clone()
+        x = torch.cat([table[i:i + 1] for i in ids])[None].float()  # (1, seq, hidden): only the prompt's rows
+        p = "model.layers.0."  # float(): a copy in float32 (the Hub's original file is bfloat16)
+        norm = f.get_tensor(p + "input_layernorm.weight").float().clone()
+        wq = f.get_tensor(p + "self_attn.q_proj.weight").float().clone()
+        wk = f.get_tensor(p + "self_attn.k_proj.weight").float().clone()
     heads, kv_heads, d = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
     with torch.no_grad():
         h = rms_norm(x, norm, config["rms_norm_eps"])

@@ -132,7 +132,8 @@ def load_fast(folder, config):
     file, layers = Path(folder) / "model.safetensors", []
     for i in range(config["num_hidden_layers"]):
         with safe_open(file, framework="pt") as f:  # one layer read at a time; each tensor below is a new copy
-            w = {name.split(f"layers.{i}.")[1]: f.get_tensor(name) for name in f.keys() if f".layers.{i}." in name}
+            names = [name for name in f.keys() if f".layers.{i}." in name]
+            w = {name.split(f"layers.{i}.")[1]: f.get_tensor(name).float() for name in names}  # Hub's file: bf16
             layers.append({
                 "norm1": w["input_layernorm.weight"].clone(), "norm2": w["post_attention_layernorm.weight"].clone(),
                 "qkv_t": torch.cat([w[f"self_attn.{n}_proj.weight"] for n in "qkv"]).T.contiguous(),
@@ -140,8 +141,8 @@ def load_fast(folder, config):
                 "gate_up_t": torch.cat([w["mlp.gate_proj.weight"], w["mlp.up_proj.weight"]]).T.contiguous(),
                 "down_t": w["mlp.down_proj.weight"].T.contiguous()})
     with safe_open(file, framework="pt") as f:
-        head_t = f.get_tensor("model.embed_tokens.weight").T.contiguous()  # (hidden, vocabulary)
-        norm = f.get_tensor("model.norm.weight").clone()
+        head_t = f.get_tensor("model.embed_tokens.weight").float().T.contiguous()  # (hidden, vocabulary)
+        norm = f.get_tensor("model.norm.weight").float().clone()
     return {"head_t": head_t, "norm": norm, "layers": layers}  # the embedding rows are head_t's columns
 
 
