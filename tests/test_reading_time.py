@@ -46,3 +46,15 @@ def test_the_readme_row_follows_the_header(tmp_path):
     assert reading_time.stale([path], readme) == ["README: 99_lesson's time is '?', its header gives '10 min'"]
     assert reading_time.write_readme(readme, [path]) and reading_time.stale([path], readme) == []
     assert "| 99 | `99_lesson` | 10 min | a lesson |" in readme.read_text()
+
+
+def test_output_lines_do_not_depend_on_how_a_run_split_its_streams(tmp_path):
+    """Two runs of one cell print the same text in different chunks ("problem_type:" then " single_label..."): the
+    lines of output, and so the estimate, must be the same."""
+    text = "problem_type: single_label\nPOSITIVE 0.59\nNEGATIVE 0.96\n"
+    counts = []
+    for chunks in ([text], ["problem_type:", " single_label\nPOSITIVE 0.59", "\n", "NEGATIVE 0.96\n"]):
+        cell = nbformat.v4.new_code_cell("print(...)", outputs=[
+            nbformat.v4.new_output("stream", name="stdout", text=chunk) for chunk in chunks])
+        counts.append(reading_time.reading_of(_lesson(tmp_path, [cell])).core.output_lines)
+    assert counts == [3, 3], counts

@@ -97,10 +97,14 @@ def reading_of(notebook: Path) -> Reading:
             continue
         part.code_lines += _lines(src)
         part.exercises += "exercise-starter" in tags
+        texts = []  # one text per cell: how a run happened to split its streams into chunks must not count
         for out in cell.get("outputs", []):
             data = out.get("data", {})
-            part.output_lines += FIGURE_LINES if "image/png" in data else _lines(
-                "".join(out.get("text", "")) + "".join(data.get("text/plain", "")))
+            if "image/png" in data:
+                part.output_lines += FIGURE_LINES
+            else:
+                texts.append("".join(out.get("text", "")) + "".join(data.get("text/plain", "")))
+        part.output_lines += _lines("".join(texts))
     return reading
 
 
