@@ -94,5 +94,5 @@ def test_checkpoint_folder_is_the_kit_or_a_hub_snapshot_of_the_tokenizer_files(k
     monkeypatch.setattr(huggingface_hub, "snapshot_download",
                         lambda repo, allow_patterns: asked.update(repo=repo, patterns=allow_patterns) or "/snap")
     assert str(models.checkpoint_folder("gpt2-tokenizer")) == "/snap"
-    assert asked == {"repo": "openai-community/gpt2", "patterns": ["*.json", "*.txt"]}  # no weights downloaded
+    assert asked == {"repo": "openai-community/gpt2", "patterns": ["*.json", "*.txt", "*.jinja"]}  # no weights
     assert models.checkpoint_folder("movie-reviews") == kit / "movie-reviews"  # a corpus: always the kit
