@@ -327,7 +327,7 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
         if "llama_cpp_fraction_of_bandwidth_bound" in metrics:
             row("  llama.cpp, fraction of its bound", metrics["llama_cpp_fraction_of_bandwidth_bound"], "{:.3f}")
         if "quant_int8_kernel_fraction_of_bandwidth" in metrics:
-            row("  the 30 gate/up products alone, fraction of the bound: int8 / 4-bit kernel / float32 x @ W",
+            row("  the 30 gate/up products alone, fraction of the bound: int8 / 4-bit kernel / float32 matvec",
                 f"{metrics['quant_int8_kernel_fraction_of_bandwidth']:.3f} / "
                 f"{metrics.get('quant_int4_kernel_fraction_of_bandwidth', float('nan')):.3f} / "
                 f"{metrics['quant_fp32_kernel_fraction_of_bandwidth']:.3f}", "{}")
@@ -336,8 +336,9 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
                 f"{metrics['quant_int8_weights_only_top1_agreement']:.3f} / "
                 f"{metrics['quant_bf16_arithmetic_only_top1_agreement']:.3f}", "{}")
         if "quant_int8_per_group_top1_agreement" in metrics:
-            row("  top-1 of int8 with a scale per group of 32 (GGUF's Q8_0), float32 arithmetic",
-                metrics["quant_int8_per_group_top1_agreement"], "{:.3f}")
+            row("  top-1 of int8 per group of 32, float32 arithmetic: a scale (Q8_0's) / the file's grids",
+                f"{metrics['quant_int8_per_group_top1_agreement']:.3f} / "
+                f"{metrics.get('quant_int8_file_grid_top1_agreement', float('nan')):.3f}", "{}")
         if not metrics.get("llama_cpp_installed"):
             row("  llama.cpp", "not installed: `make bench-llama` builds it and runs this race", "{}")
     if "notebooks_seconds" in metrics:

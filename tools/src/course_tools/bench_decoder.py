@@ -100,11 +100,23 @@ class _Int8PerGroupInFloat32:
         return self.w[ids]
 
 
+class _Int8MinPerGroupInFloat32(_Int8PerGroupInFloat32):
+    """int8 with a minimum and a scale per group of 32 (256 levels from the group's minimum to its maximum), in float32
+    arithmetic. On weights that are Q4_1's (16 levels from the group's minimum to its maximum) each 4-bit step is 17
+    int8 steps, so this int8 finds the file's weights again: an int8 grid that contains the file's."""
+
+    def __init__(self, w: Any) -> None:  # w (out, in), float32
+        groups = w.reshape(w.shape[0], -1, 32)
+        low = groups.amin(dim=-1, keepdim=True)
+        scale = ((groups.amax(dim=-1, keepdim=True) - low) / 255).clamp_min(1e-12)
+        self.w = (((groups - low) / scale).round().clamp(0, 255) * scale + low).reshape(w.shape)
+
+
 def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
     """int8 and 4-bit (int8's output layer) against float32 on the first ``snippets`` movie reviews: top-1 agreement
     and perplexity ratio; the top-1 agreement of int8's two halves alone (notebook 12, section 7): its weights in
     float32 arithmetic, and float32's weights in the kernel's bfloat16 arithmetic; and of int8 with a scale per group
-    of 32, in float32 arithmetic."""
+    of 32, and with a minimum and a scale per group of 32 for the layers (the file's grids), in float32 arithmetic."""
     import math
 
     import torch
@@ -118,6 +130,8 @@ def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snip
     variants = {"fp32": fast, "int8": int8, "int4": int4, "int8_weights_only": weights_only,
                 "bf16_arithmetic_only": quantize_fast(fast, Bfloat16Rounding),
                 "int8_per_group": quantize_fast(fast, _Int8PerGroupInFloat32)}
+    # the file's own grids: Q4_1's layers in min-and-scale groups, the Q8_0 output layer in scale-only groups (shared)
+    variants["int8_file_grid"] = quantize_fast(fast, _Int8MinPerGroupInFloat32, head=variants["int8_per_group"]["head_t"])
     agree = dict.fromkeys(variants, 0)
     nll = dict.fromkeys(variants, 0.0)
     positions = 0
@@ -135,7 +149,8 @@ def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snip
             "quant_int4_perplexity_ratio": math.exp((nll["int4"] - nll["fp32"]) / positions),
             "quant_int8_weights_only_top1_agreement": agree["int8_weights_only"] / positions,
             "quant_bf16_arithmetic_only_top1_agreement": agree["bf16_arithmetic_only"] / positions,
-            "quant_int8_per_group_top1_agreement": agree["int8_per_group"] / positions}
+            "quant_int8_per_group_top1_agreement": agree["int8_per_group"] / positions,
+            "quant_int8_file_grid_top1_agreement": agree["int8_file_grid"] / positions}
 
 
 def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, snippets: int = 80) -> dict[str, Any]:

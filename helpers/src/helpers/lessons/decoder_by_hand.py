@@ -121,12 +121,23 @@ def greedy(step, input_ids, max_new_tokens):
 
 
 # %% notebooks/10_decoder_by_hand.ipynb, cell 72
+def matvec(x, w_t):
+    """x @ w_t for w_t (in, out); one row x is split across torch's threads: torch runs it on one core otherwise."""
+    parts = torch.get_num_threads()
+    if x.numel() != x.shape[-1] or parts == 1 or w_t.shape[0] % parts:
+        return x @ w_t  # several rows, one thread, or blocks that do not divide the rows: the plain product
+    blocks = w_t.view(parts, -1, w_t.shape[1])  # (parts, in / parts, out): a view, no copy
+    partial = torch.bmm(x.reshape(parts, 1, -1), blocks)  # one block of inputs per thread: (parts, 1, out)
+    return partial.sum(0).view(*x.shape[:-1], w_t.shape[1])  # the partial sums added: every input counted once
+
+
+# %% notebooks/10_decoder_by_hand.ipynb, cell 77
 from pathlib import Path
 
 from safetensors import safe_open
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 73
+# %% notebooks/10_decoder_by_hand.ipynb, cell 78
 def load_fast(folder, config):
     """The generator's weights fused and transposed once: per layer qkv (576, 960), o, gate_up (576, 3072), down."""
     file, layers = Path(folder) / "model.safetensors", []
@@ -146,12 +157,12 @@ def load_fast(folder, config):
     return {"head_t": head_t, "norm": norm, "layers": layers}  # the embedding rows are head_t's columns
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 75
+# %% notebooks/10_decoder_by_hand.ipynb, cell 80
 def fast_attention(x, layer, config, cos, sin, layer_cache):
     """Attention on one layer's fused weights (qkv_t, o_t); layer_cache, a list, gets this layer's [k, v]."""
     batch, seq, _ = x.shape
     heads, kv_heads, d = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
-    q, k, v = (x @ layer["qkv_t"]).split([heads * d, kv_heads * d, kv_heads * d], -1)
+    q, k, v = matvec(x, layer["qkv_t"]).split([heads * d, kv_heads * d, kv_heads * d], -1)
     q = apply_rope(q.view(batch, seq, heads, d).transpose(1, 2), cos, sin)
     k = apply_rope(k.view(batch, seq, kv_heads, d).transpose(1, 2), cos, sin)
     v = v.view(batch, seq, kv_heads, d).transpose(1, 2)
@@ -159,10 +170,10 @@ def fast_attention(x, layer, config, cos, sin, layer_cache):
         k, v = torch.cat([layer_cache[0], k], dim=2), torch.cat([layer_cache[1], v], dim=2)
     layer_cache[:] = [k, v]
     out = F.scaled_dot_product_attention(q, k, v, is_causal=seq > 1, enable_gqa=True)  # one new token: no mask
-    return out.transpose(1, 2).reshape(batch, seq, heads * d) @ layer["o_t"]
+    return matvec(out.transpose(1, 2).reshape(batch, seq, heads * d), layer["o_t"])
 
 
-# %% notebooks/10_decoder_by_hand.ipynb, cell 77
+# %% notebooks/10_decoder_by_hand.ipynb, cell 82
 def fast_decoder(fast, config, input_ids, cache):
     """The same decoder on fused, pre-transposed weights; logits of the LAST position only (batch, 1, vocabulary)."""
     eps, past = config["rms_norm_eps"], cache[0][0].shape[2] if cache else 0
@@ -172,6 +183,6 @@ def fast_decoder(fast, config, input_ids, cache):
     x = fast["head_t"].T[input_ids]  # embedding rows, read from the one (transposed) copy of the table
     for layer, layer_cache in zip(fast["layers"], cache):
         x = x + fast_attention(rms_norm(x, layer["norm1"], eps), layer, config, cos, sin, layer_cache)
-        gate, up = (rms_norm(x, layer["norm2"], eps) @ layer["gate_up_t"]).chunk(2, dim=-1)
-        x = x + (F.silu(gate) * up) @ layer["down_t"]
-    return rms_norm(x[:, -1:], fast["norm"], eps) @ fast["head_t"]  # only the next token's logits
+        gate, up = matvec(rms_norm(x, layer["norm2"], eps), layer["gate_up_t"]).chunk(2, dim=-1)
+        x = x + matvec(F.silu(gate) * up, layer["down_t"])
+    return matvec(rms_norm(x[:, -1:], fast["norm"], eps), fast["head_t"])  # the next token's logits only

@@ -113,12 +113,12 @@ class Int4Linear:
 # %% notebooks/12_fast_and_small.ipynb, cell 41
 import torch.nn.functional as F
 
-from helpers.lessons.decoder_by_hand import apply_rope, rms_norm, rope_cos_sin, rope_frequencies
+from helpers.lessons.decoder_by_hand import apply_rope, matvec, rms_norm, rope_cos_sin, rope_frequencies
 
 
 def multiply(x, w):
-    # x @ w for a float32 weight of the fast layout (in, out); a quantised weight computes it itself.
-    return x @ w if isinstance(w, torch.Tensor) else w(x)
+    # x @ w: notebook 10's matvec for a float32 weight of the fast layout (in, out); a quantised one computes it itself.
+    return matvec(x, w) if isinstance(w, torch.Tensor) else w(x)
 
 
 def quantize_fast(fast, kind, head=None):
@@ -131,7 +131,7 @@ def quantize_fast(fast, kind, head=None):
 
 # %% notebooks/12_fast_and_small.ipynb, cell 42
 def small_attention(x, layer, config, cos, sin, layer_cache):
-    # notebook 10's fast_attention, with multiply(x, w) for x @ w.
+    # notebook 10's fast_attention, with multiply(x, w) for matvec(x, w).
     batch, seq, _ = x.shape
     heads, kv_heads, d = config["num_attention_heads"], config["num_key_value_heads"], config["head_dim"]
     q, k, v = multiply(x, layer["qkv_t"]).split([heads * d, kv_heads * d, kv_heads * d], -1)
