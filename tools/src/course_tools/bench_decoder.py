@@ -131,7 +131,8 @@ def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snip
                 "bf16_arithmetic_only": quantize_fast(fast, Bfloat16Rounding),
                 "int8_per_group": quantize_fast(fast, _Int8PerGroupInFloat32)}
     # the file's own grids: Q4_1's layers in min-and-scale groups, the Q8_0 output layer in scale-only groups (shared)
-    variants["int8_file_grid"] = quantize_fast(fast, _Int8MinPerGroupInFloat32, head=variants["int8_per_group"]["head_t"])
+    variants["int8_file_grid"] = quantize_fast(fast, _Int8MinPerGroupInFloat32,
+                                               head=variants["int8_per_group"]["head_t"])
     agree = dict.fromkeys(variants, 0)
     nll = dict.fromkeys(variants, 0.0)
     positions = 0
