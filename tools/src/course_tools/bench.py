@@ -331,6 +331,13 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
                 f"{metrics['quant_int8_kernel_fraction_of_bandwidth']:.3f} / "
                 f"{metrics.get('quant_int4_kernel_fraction_of_bandwidth', float('nan')):.3f} / "
                 f"{metrics['quant_fp32_kernel_fraction_of_bandwidth']:.3f}", "{}")
+        if "quant_int4_compiled_vs_eager_ratio" in metrics:
+            row("  4-bit hand through torch.compile: / eager, fraction of its bound, same tokens, compile (s)",
+                f"{metrics['quant_int4_compiled_vs_eager_ratio']:.2f}, "
+                f"{metrics['quant_int4_compiled_fraction_of_bandwidth_bound']:.3f}, "
+                f"{metrics['quant_int4_compiled_same_tokens']}, {metrics['quant_int4_compile_seconds']:.0f}", "{}")
+        elif "quant_int4_compiled_error" in metrics:
+            row("  4-bit hand through torch.compile", metrics["quant_int4_compiled_error"], "{}")
         if "quant_int8_weights_only_top1_agreement" in metrics:
             row("  top-1 of int8's halves alone: its weights in float32 / bfloat16 arithmetic on float32's weights",
                 f"{metrics['quant_int8_weights_only_top1_agreement']:.3f} / "
@@ -339,6 +346,10 @@ def table(metrics: dict[str, Any], status: dict[str, dict[str, Any]]) -> Table:
             row("  top-1 of int8 per group of 32, float32 arithmetic: a scale (Q8_0's) / the file's grids",
                 f"{metrics['quant_int8_per_group_top1_agreement']:.3f} / "
                 f"{metrics.get('quant_int8_file_grid_top1_agreement', float('nan')):.3f}", "{}")
+        if "quant_bf16_layers_fp32_head_top1_agreement" in metrics:
+            row("  top-1 with float32's output layer: int8's layers / bfloat16 arithmetic on float32's layers",
+                f"{metrics['quant_int8_layers_fp32_head_top1_agreement']:.3f} / "
+                f"{metrics['quant_bf16_layers_fp32_head_top1_agreement']:.3f}", "{}")
         if not metrics.get("llama_cpp_installed"):
             row("  llama.cpp", "not installed: `make bench-llama` builds it and runs this race", "{}")
     if "notebooks_seconds" in metrics:

@@ -112,11 +112,36 @@ class _Int8MinPerGroupInFloat32(_Int8PerGroupInFloat32):
         self.w = (((groups - low) / scale).round().clamp(0, 255) * scale + low).reshape(w.shape)
 
 
+def _compiled(eager: Callable[[], Any], int4: Any, config: dict, input_ids: Any, new_tokens: int,
+              repeats: int) -> dict[str, Any]:
+    """The 4-bit decoder's step through torch.compile (inductor, which writes and compiles C++ for the CPU), raced
+    against the eager one in one run: whether fusing the ~1,400 small operations between the kernels of a step lifts
+    its fraction of the bound. Not used by the lesson (the compile takes minutes, and needs a C++ compiler)."""
+    import torch
+
+    from helpers.lessons.decoder_by_hand import greedy
+    from helpers.lessons.fast_and_small import small_decoder
+
+    try:
+        step = torch.compile(lambda ids, cache: small_decoder(int4, config, ids, cache), dynamic=True)
+        t0 = time.perf_counter()
+        tokens = greedy(step, input_ids, new_tokens)  # the first call compiles
+        seconds = time.perf_counter() - t0
+    except Exception as err:  # no C++ compiler, or inductor cannot handle an operation: say so, bench on
+        return {"quant_int4_compiled_error": f"{type(err).__name__}: {str(err).splitlines()[0][:120]}"}
+    best = race({"eager": eager, "compiled": lambda: greedy(step, input_ids, new_tokens)}, repeats=repeats)
+    return {"quant_int4_compile_seconds": seconds, "quant_int4_compiled_same_tokens": torch.equal(tokens, eager()),
+            "quant_int4_compiled_vs_eager_ratio": best["eager"] / best["compiled"],
+            "quant_int4_compiled_tokens_per_s": new_tokens / best["compiled"]}
+
+
 def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snippets: int) -> dict[str, float]:
     """int8 and 4-bit (int8's output layer) against float32 on the first ``snippets`` movie reviews: top-1 agreement
     and perplexity ratio; the top-1 agreement of int8's two halves alone (notebook 12, section 7): its weights in
     float32 arithmetic, and float32's weights in the kernel's bfloat16 arithmetic; and of int8 with a scale per group
-    of 32, and with a minimum and a scale per group of 32 for the layers (the file's grids), in float32 arithmetic."""
+    of 32, and with a minimum and a scale per group of 32 for the layers (the file's grids), in float32 arithmetic;
+    and the output layer's share: int8's layers, and the bfloat16 arithmetic on float32's layers, each with float32's
+    own output layer (the best any bfloat16 kernel could agree with the file's exact weights)."""
     import math
 
     import torch
@@ -133,6 +158,9 @@ def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snip
     # the file's own grids: Q4_1's layers in min-and-scale groups, the Q8_0 output layer in scale-only groups (shared)
     variants["int8_file_grid"] = quantize_fast(fast, _Int8MinPerGroupInFloat32,
                                                head=variants["int8_per_group"]["head_t"])
+    # the output layer's share: the same layers with float32's own output layer (fast["head_t"], plain matvec)
+    variants["int8_layers_fp32_head"] = {**int8, "head_t": fast["head_t"]}
+    variants["bf16_layers_fp32_head"] = quantize_fast(fast, Bfloat16Rounding, head=fast["head_t"])
     agree = dict.fromkeys(variants, 0)
     nll = dict.fromkeys(variants, 0.0)
     positions = 0
@@ -151,7 +179,9 @@ def _quality(fast: Any, int8: Any, int4: Any, config: dict, tokenizer: Any, snip
             "quant_int8_weights_only_top1_agreement": agree["int8_weights_only"] / positions,
             "quant_bf16_arithmetic_only_top1_agreement": agree["bf16_arithmetic_only"] / positions,
             "quant_int8_per_group_top1_agreement": agree["int8_per_group"] / positions,
-            "quant_int8_file_grid_top1_agreement": agree["int8_file_grid"] / positions}
+            "quant_int8_file_grid_top1_agreement": agree["int8_file_grid"] / positions,
+            "quant_int8_layers_fp32_head_top1_agreement": agree["int8_layers_fp32_head"] / positions,
+            "quant_bf16_layers_fp32_head_top1_agreement": agree["bf16_layers_fp32_head"] / positions}
 
 
 def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, snippets: int = 80) -> dict[str, Any]:
@@ -236,6 +266,11 @@ def measure_quant(new_tokens: int = 64, repeats: int = 3, prompt: str = PROMPT, 
         out["quant_vs_llama_cpp_ratio"] = speed["int4_hand"] / speed["llama_cpp"]
         out["quant_int8_vs_llama_cpp_ratio"] = speed["int8_hand"] / speed["llama_cpp"]
         out["llama_cpp_fraction_of_bandwidth_bound"] = speed["llama_cpp"] * bytes_per_token["llama_cpp"] / bandwidth
+    with torch.no_grad():
+        out.update(_compiled(racers["int4_hand"], int4, config, input_ids, new_tokens, repeats))
+    if "quant_int4_compiled_tokens_per_s" in out:
+        out["quant_int4_compiled_fraction_of_bandwidth_bound"] = (
+            out["quant_int4_compiled_tokens_per_s"] * int4_bytes / bandwidth)
     out.update(_quality(fast, int8, int4, config, tokenizer, snippets))
     scratch.cleanup()
     return out
